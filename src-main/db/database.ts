@@ -1,0 +1,82 @@
+import Sqlite from 'better-sqlite3'
+import { Kysely, SqliteDialect } from 'kysely'
+import type { Database } from './schema'
+
+export type Db = Kysely<Database>
+
+export interface OpenedDatabase {
+  db: Db
+  sqlite: Sqlite.Database
+  close(): Promise<void>
+}
+
+/**
+ * Opens (or creates) the catalogue file with the pragmas every connection needs:
+ * WAL, foreign keys, a busy timeout, and a REGEXP function for `filter{x.regex}`.
+ *
+ * @example const { db, close } = openDatabase(':memory:')
+ */
+export function openDatabase(filename: string | Buffer): OpenedDatabase {
+  const sqlite = new Sqlite(filename as string)
+  if (filename !== ':memory:' && !Buffer.isBuffer(filename)) sqlite.pragma('journal_mode = WAL')
+  sqlite.pragma('foreign_keys = ON')
+  sqlite.pragma('busy_timeout = 5000')
+  sqlite.pragma('synchronous = NORMAL')
+  sqlite.pragma('cache_size = -65536')
+  sqlite.pragma('temp_store = MEMORY')
+  registerRegexp(sqlite)
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) })
+  return {
+    db,
+    sqlite,
+    async close() {
+      await db.destroy()
+    }
+  }
+}
+
+const STATEMENT_CACHE_SIZE = 400
+
+/**
+ * Kysely's SQLite driver prepares every query anew; preparing costs as much as running most of
+ * ours. This hands it a connection whose `prepare` reuses statements by SQL text (LRU).
+ */
+function withStatementCache(sqlite: Sqlite.Database): Sqlite.Database {
+  const statements = new Map<string, Sqlite.Statement>()
+  const prepare = (source: string): Sqlite.Statement => {
+    const cached = statements.get(source)
+    if (cached) {
+      statements.delete(source)
+      statements.set(source, cached)
+      return cached
+    }
+    const statement = sqlite.prepare(source)
+    if (statements.size >= STATEMENT_CACHE_SIZE) statements.delete(statements.keys().next().value as string)
+    statements.set(source, statement)
+    return statement
+  }
+  return new Proxy(sqlite, {
+    get(target, property, receiver) {
+      if (property === 'prepare') return prepare
+      const value = Reflect.get(target, property, receiver)
+      return typeof value === 'function' ? value.bind(target) : value
+    }
+  })
+}
+
+const MAX_PATTERN = 256
+
+function registerRegexp(sqlite: Sqlite.Database): void {
+  const cache = new Map<string, RegExp>()
+  sqlite.function('regexp', { deterministic: true }, (pattern: unknown, value: unknown) => {
+    if (value === null || value === undefined) return 0
+    const source = String(pattern)
+    let re = cache.get(source)
+    if (!re) {
+      re = new RegExp(source.slice(0, MAX_PATTERN))
+      if (cache.size > 100) cache.clear()
+      cache.set(source, re)
+    }
+    return re.test(String(value)) ? 1 : 0
+  })
+}

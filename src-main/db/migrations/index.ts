@@ -1,0 +1,7 @@
+import type { Migration } from 'kysely'
+import * as createCatalogue from './2026_11_27_1000_create_catalogue'
+
+/** Every migration, listed by hand: a folder-reading provider does not survive bundling. */
+export const migrations: Record<string, Migration> = {
+  '2026_11_27_1000_create_catalogue': createCatalogue
+}

@@ -1,0 +1,89 @@
+import { extname, join } from 'node:path'
+import express, { type Express } from 'express'
+import type { Config } from '../config'
+import type { Db } from '../db/database'
+import type { Services } from '../services'
+import type { SystemIds } from '../services/caller'
+import { authenticate } from './auth'
+import { type Logger, NotFound, errorHandler } from './errors'
+import { hostGuard } from './host-guard'
+import { responseCache } from './response-cache'
+import { authRouter } from './routers/auth.router'
+import { lookupsRouter } from './routers/lookups.router'
+import { miscRouter } from './routers/misc.router'
+import { resourcesRouter } from './routers/resources.router'
+import { uploadsRouter } from './routers/uploads.router'
+import { groupsRouter, usersRouter } from './routers/users.router'
+
+export interface AppDeps {
+  db: Db
+  config: Config
+  services: Services
+  system: SystemIds
+  log: Logger
+  version: string
+}
+
+/**
+ * GeoNode routes take an optional trailing slash and a `.json` suffix on /api/v2 (spec 1.1);
+ * they are stripped once here so routers match plain paths.
+ */
+function normalisePath(): express.RequestHandler {
+  return (req, res, next) => {
+    const at = req.url.indexOf('?')
+    const path = at < 0 ? req.url : req.url.slice(0, at)
+    const rest = at < 0 ? '' : req.url.slice(at)
+    res.locals.originalPath = path
+    let normalised = path
+    if (normalised.startsWith('/api/v2') && normalised.endsWith('.json')) {
+      normalised = normalised.slice(0, -5)
+      res.locals.format = 'json'
+    }
+    if (normalised.length > 1 && normalised.endsWith('/')) normalised = normalised.slice(0, -1)
+    req.url = normalised + rest
+    next()
+  }
+}
+
+function requestLog(log: Logger): express.RequestHandler {
+  return (req, res, next) => {
+    const started = performance.now()
+    // Paths only: query strings may carry access_token, and headers carry credentials.
+    res.on('finish', () => log.info(`${req.method} ${res.locals.originalPath ?? req.path} ${res.statusCode} ${(performance.now() - started).toFixed(1)}ms`))
+    next()
+  }
+}
+
+/** The built renderer: static files, and index.html for the GUI's own routes. */
+function userInterface(dir: string): express.RequestHandler {
+  const files = express.static(dir, { index: 'index.html', fallthrough: true, maxAge: 0 })
+  return (req, res, next) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return next()
+    if (/^\/(api|o|account|mapstore|upload)(\/|$)/.test(req.path)) return next()
+    files(req, res, () => (req.accepts('html') && !extname(req.path) ? res.sendFile(join(dir, 'index.html')) : next()))
+  }
+}
+
+export function createApp(deps: AppDeps): Express {
+  const { config, services, system, log } = deps
+  const app = express()
+  app.disable('x-powered-by')
+  app.set('etag', false)
+  app.set('query parser', 'simple')
+  app.use(hostGuard({ host: config.host, allowedHosts: config.allowedHosts }))
+  if (config.logRequests) app.use(requestLog(log))
+  app.use(normalisePath())
+  app.use(express.json({ limit: '2mb', strict: false }))
+  app.use(express.urlencoded({ extended: false, limit: '2mb' }))
+  app.use(authenticate(services.auth, system))
+  app.use(miscRouter({ db: deps.db, version: deps.version }))
+  app.use(authRouter(services))
+  if (config.responseCacheBytes > 0) app.use('/api/v2', responseCache(deps.db, { maxBytes: config.responseCacheBytes }))
+  app.use('/api/v2', resourcesRouter(services), usersRouter(services), groupsRouter(services), lookupsRouter(services), uploadsRouter(services))
+  if (config.uiDir) app.use(userInterface(config.uiDir))
+  app.use(() => {
+    throw new NotFound()
+  })
+  app.use(errorHandler(log))
+  return app
+}

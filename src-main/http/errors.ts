@@ -1,0 +1,90 @@
+import type { ErrorRequestHandler } from 'express'
+import { DrestQueryError } from '../query/drest.parse'
+
+/** Base of every error a service may throw; the error middleware is the only code that renders them. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+    readonly code: string
+  ) {
+    super(typeof body === 'object' && body && 'detail' in body ? String((body as { detail: unknown }).detail) : code)
+  }
+}
+
+/** 400 with a field map: `{ "title": ["This field is required."] }` */
+export class ValidationError extends ApiError {
+  constructor(readonly fields: Record<string, string[]> | string[]) {
+    super(400, fields, 'invalid')
+  }
+}
+
+export class BadRequest extends ApiError {
+  constructor(detail: string) {
+    super(400, { detail }, 'bad_request')
+  }
+}
+
+/** Auth failures on /api/v2 are 403 (spec 1.2): never 401. */
+export class NotAuthenticated extends ApiError {
+  constructor(detail = 'Authentication credentials were not provided.') {
+    super(403, { detail }, 'not_authenticated')
+  }
+}
+
+export class PermissionDenied extends ApiError {
+  constructor(detail = 'You do not have permission to perform this action.') {
+    super(403, { detail }, 'permission_denied')
+  }
+}
+
+export class NotFound extends ApiError {
+  constructor(detail = 'Not found.') {
+    super(404, { detail }, 'not_found')
+  }
+}
+
+export class MethodNotAllowed extends ApiError {
+  constructor(method: string) {
+    super(405, { detail: `Method "${method}" not allowed.` }, 'method_not_allowed')
+  }
+}
+
+export class Conflict extends ApiError {
+  constructor(detail: string) {
+    super(409, { detail }, 'conflict')
+  }
+}
+
+export class PayloadTooLarge extends ApiError {
+  constructor(detail: string) {
+    super(413, { detail }, 'payload_too_large')
+  }
+}
+
+export interface Logger {
+  info(message: string): void
+  warn(message: string): void
+  error(message: string, error?: unknown): void
+}
+
+/** Registered last. Renders ApiError and DrestQueryError; anything else is a bug: log it, answer 500. */
+export function errorHandler(log: Logger): ErrorRequestHandler {
+  return (error, req, res, next) => {
+    if (res.headersSent) return next(error)
+    if (error instanceof ApiError) return void res.status(error.status).json(error.body)
+    if (error instanceof DrestQueryError) return void res.status(400).json(error.body)
+    const parseFailure = error as { type?: string; status?: number; expose?: boolean }
+    if (parseFailure?.type === 'entity.parse.failed') {
+      return void res.status(400).json({ detail: 'JSON parse error - the request body is not valid JSON.' })
+    }
+    if (parseFailure?.type === 'entity.too.large') {
+      return void res.status(413).json({ detail: 'Request body is too large.' })
+    }
+    if (parseFailure?.expose && typeof parseFailure.status === 'number' && parseFailure.status < 500) {
+      return void res.status(parseFailure.status).json({ detail: 'The request could not be read.' })
+    }
+    log.error(`${req.method} ${req.path} failed`, error)
+    res.status(500).json({ detail: 'Internal server error.' })
+  }
+}

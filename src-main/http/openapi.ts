@@ -1,0 +1,123 @@
+import { z } from 'zod'
+import * as schemas from '../../src-shared/api/schemas'
+
+interface Operation {
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete'
+  path: string
+  tag: string
+  summary: string
+  query?: z.ZodObject
+  body?: z.ZodType
+  response?: z.ZodType
+  status?: number
+}
+
+const list = (key: string, item: z.ZodType) => schemas.envelopeOf(key, item)
+const wrap = (key: string, item: z.ZodType) => z.object({ [key]: item })
+
+const families: [path: string, plural: string, singular: string][] = [
+  ['resources', 'resources', 'resource'],
+  ['layers', 'layers', 'layer'],
+  ['maps', 'maps', 'map'],
+  ['documents', 'documents', 'document'],
+  ['geoapps', 'geoapps', 'geoapp'],
+  ['geostories', 'geostories', 'geostory']
+]
+
+/** Every route the server answers, with the shared schemas it validates and returns. */
+export const OPERATIONS: Operation[] = [
+  { method: 'get', path: '/api/v2/', tag: 'root', summary: 'Absolute list URL of every family', response: z.record(z.string(), z.string()) },
+  ...families.flatMap(([path, plural, singular]): Operation[] => [
+    { method: 'get', path: `/api/v2/${path}/`, tag: path, summary: `List ${plural} the caller may view`, query: schemas.ListQuery, response: list(plural, schemas.Resource) },
+    { method: 'get', path: `/api/v2/${path}/{id}/`, tag: path, summary: `One ${singular}`, response: wrap(singular, schemas.Resource) }
+  ]),
+  { method: 'get', path: '/api/v2/resources/resource_types/', tag: 'resources', summary: 'Visible resources per type', response: z.object({ resource_types: z.array(z.object({ name: z.string(), count: z.number().int() })) }) },
+  ...['approved', 'published', 'featured'].map((action): Operation => ({ method: 'get', path: `/api/v2/resources/${action}/`, tag: 'resources', summary: `Visible resources that are ${action}`, query: schemas.ListQuery, response: list('resources', schemas.Resource) })),
+  { method: 'get', path: '/api/v2/resources/favorites/', tag: 'resources', summary: "The caller's favourites", query: schemas.ListQuery, response: list('favorites', schemas.Resource) },
+  { method: 'get', path: '/api/v2/resources/{id}/get_perms/', tag: 'resources', summary: 'Per-object grants by username and group name', response: schemas.PermSpec },
+  { method: 'get', path: '/api/v2/resources/{id}/extra_metadata/', tag: 'resources', summary: 'Extra metadata entries', response: z.array(z.looseObject({ id: z.number().int() })) },
+  { method: 'get', path: '/api/v2/maps/{id}/layers/', tag: 'maps', summary: 'Map layers in stack order (bare array)', response: z.array(schemas.MapLayer) },
+  { method: 'get', path: '/api/v2/maps/{id}/local_layers/', tag: 'maps', summary: 'Catalogue layers used by the map (bare array)', response: z.array(schemas.Resource) },
+  { method: 'get', path: '/api/v2/documents/{id}/linked_resources/', tag: 'documents', summary: 'Resources linked to the document', query: schemas.ListQuery, response: list('resources', schemas.Resource) },
+  { method: 'get', path: '/api/v2/users/', tag: 'users', summary: 'All users', query: schemas.ListQuery, response: list('users', schemas.User) },
+  { method: 'get', path: '/api/v2/users/{id}/', tag: 'users', summary: 'One user', response: wrap('user', schemas.User) },
+  { method: 'get', path: '/api/v2/users/{id}/groups/', tag: 'users', summary: "The user's groups (bare array)", response: z.array(schemas.GroupProfile) },
+  { method: 'get', path: '/api/v2/users/{id}/resources/', tag: 'users', summary: "The user's resources the caller may view (bare array)", response: z.array(schemas.Resource) },
+  { method: 'get', path: '/api/v2/groups/', tag: 'groups', summary: 'Public groups and the caller\'s own', query: schemas.ListQuery, response: list('group_profiles', schemas.GroupProfile) },
+  { method: 'get', path: '/api/v2/groups/{id}/', tag: 'groups', summary: 'One group', response: wrap('group_profile', schemas.GroupProfile) },
+  ...['members', 'managers'].map((action): Operation => ({ method: 'get', path: `/api/v2/groups/{id}/${action}/`, tag: 'groups', summary: `Group ${action} (bare array)`, response: z.array(schemas.User) })),
+  { method: 'get', path: '/api/v2/groups/{id}/resources/', tag: 'groups', summary: "The group's resources the caller may view (bare array)", response: z.array(schemas.Resource) },
+  { method: 'get', path: '/api/v2/uploads/', tag: 'uploads', summary: "The caller's uploads", query: schemas.ListQuery, response: list('uploads', schemas.Upload) },
+  { method: 'get', path: '/api/v2/uploads/{id}/', tag: 'uploads', summary: 'One upload (?full=true adds layer and session)', response: wrap('upload', schemas.Upload) },
+  { method: 'get', path: '/api/v2/upload-size-limits/', tag: 'uploads', summary: 'Upload size limits', query: schemas.ListQuery, response: list('upload-size-limits', schemas.UploadSizeLimit) },
+  { method: 'post', path: '/api/v2/upload-size-limits/', tag: 'uploads', summary: 'Create a size limit (superuser/staff)', body: schemas.UploadSizeLimitRequest, response: wrap('upload-size-limit', schemas.UploadSizeLimit), status: 201 },
+  { method: 'get', path: '/o/.well-known/openid-configuration', tag: 'auth', summary: 'OpenID Connect discovery document' },
+  { method: 'get', path: '/o/.well-known/jwks.json', tag: 'auth', summary: 'Public keys that sign id_tokens' },
+  { method: 'get', path: '/api/v2/upload-size-limits/{slug}/', tag: 'uploads', summary: 'One size limit', response: wrap('upload-size-limit', schemas.UploadSizeLimit) },
+  ...['owners', 'categories', 'keywords', 'regions', 'tkeywords'].flatMap((name): Operation[] => [
+    { method: 'get', path: `/api/v2/${name}/`, tag: 'lookups', summary: `List ${name}`, query: schemas.ListQuery, response: list(name, schemas.Lookup) },
+    { method: 'get', path: `/api/v2/${name}/{id}/`, tag: 'lookups', summary: `One of ${name}`, response: wrap(name, schemas.Lookup) }
+  ]),
+  { method: 'post', path: '/o/token/', tag: 'auth', summary: 'OAuth2 password and refresh grants', body: schemas.TokenRequest, response: schemas.TokenResponse },
+  { method: 'get', path: '/o/userinfo/', tag: 'auth', summary: 'OIDC user info (needs scope openid)', response: z.object({ sub: z.string() }) },
+  { method: 'get', path: '/api/o/v4/userinfo', tag: 'auth', summary: 'GeoNode user info', response: z.looseObject({ sub: z.string(), preferred_username: z.string() }) },
+  { method: 'post', path: '/account/login/', tag: 'auth', summary: 'Session sign-in (sets sessionid and csrftoken cookies)', body: schemas.LoginRequest, response: z.looseObject({ csrftoken: z.string() }) },
+  { method: 'post', path: '/account/logout/', tag: 'auth', summary: 'Ends the session', status: 204 },
+  { method: 'get', path: '/styles/{id}.sld', tag: 'styles', summary: 'Style body (SLD) of a layer style (extension)' },
+  { method: 'get', path: '/version.txt', tag: 'root', summary: 'Server version' }
+]
+
+function queryParameters(schema: z.ZodObject) {
+  return Object.entries(schema.shape).map(([name, field]) => {
+    const json = z.toJSONSchema(field as z.ZodType, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>
+    delete json.$schema
+    return { name, in: 'query', required: false, description: (field as z.ZodType).description, schema: json }
+  })
+}
+
+/** OpenAPI 3.1 document built from the shared zod schemas and the operation table. */
+export function openApiDocument(version: string) {
+  const registry = z.registry<{ id: string }>()
+  for (const value of Object.values(schemas)) {
+    const meta = value instanceof z.ZodType ? schemas.registry.get(value) : undefined
+    if (meta) registry.add(value as z.ZodType, { id: meta.id })
+  }
+  const ref = (schema: z.ZodType, id: string) => {
+    const known = registry.get(schema)?.id
+    if (!known) registry.add(schema, { id })
+    return { $ref: `#/components/schemas/${known ?? id}` }
+  }
+  const paths: Record<string, Record<string, unknown>> = {}
+  for (const op of OPERATIONS) {
+    const opId = `${op.method}${op.path.replace(/[^A-Za-z0-9]+/g, '_').replace(/_$/, '')}`
+    const params = [...(op.path.match(/\{(\w+)\}/g) ?? [])].map((p) => ({ name: p.slice(1, -1), in: 'path', required: true, schema: { type: 'string' } }))
+    paths[op.path] ??= {}
+    paths[op.path][op.method] = {
+      operationId: opId,
+      tags: [op.tag],
+      summary: op.summary,
+      parameters: [...params, ...(op.query ? queryParameters(op.query) : [])],
+      ...(op.body
+        ? { requestBody: { content: { 'application/json': { schema: ref(op.body, `${opId}_body`) }, 'application/x-www-form-urlencoded': { schema: ref(op.body, `${opId}_body`) } } } }
+        : {}),
+      responses: {
+        [String(op.status ?? 200)]: { description: 'OK', ...(op.response ? { content: { 'application/json': { schema: ref(op.response, `${opId}_response`) } } } : {}) },
+        '400': { description: 'Invalid input', content: { 'application/json': { schema: { $ref: '#/components/schemas/FieldErrors' } } } },
+        '403': { description: 'Not allowed', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+        '404': { description: 'Not found', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } }
+      }
+    }
+  }
+  const components = z.toJSONSchema(registry, { uri: (id) => `#/components/schemas/${id}`, unrepresentable: 'any' }) as { schemas: Record<string, Record<string, unknown>> }
+  for (const component of Object.values(components.schemas)) {
+    delete component.$schema
+    delete component.$id
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Mapshelf API (GeoNode REST API v2 compatible)', version },
+    components: { schemas: components.schemas, securitySchemes: { basic: { type: 'http', scheme: 'basic' }, bearer: { type: 'http', scheme: 'bearer' } } },
+    security: [{ basic: [] }, { bearer: [] }, {}],
+    paths
+  }
+}

@@ -1,0 +1,92 @@
+import { Router } from 'express'
+import type { Services } from '../../services'
+import type { ResourceEndpoint } from '../../services/serializers/resource.serializer'
+import { callerOf } from '../auth'
+import { idParam, listBody, listQuery } from '../envelope'
+import { NotFound } from '../errors'
+import { methodNotAllowed } from '../method-guard'
+
+const KEYS: Record<ResourceEndpoint, [plural: string, singular: string]> = {
+  resources: ['resources', 'resource'],
+  layers: ['layers', 'layer'],
+  maps: ['maps', 'map'],
+  documents: ['documents', 'document'],
+  geoapps: ['geoapps', 'geoapp'],
+  geostories: ['geostories', 'geostory']
+}
+
+/** DREST relation routes (`/layers/{id}/{field_name}`) wrap users in `user`, other fields in their own name. */
+const USER_FIELDS = new Set(['owner', 'poc', 'metadata_author'])
+
+const query = (value: unknown) => (typeof value === 'string' ? value : undefined)
+
+function resourceActions(router: Router, s: Services): void {
+  router.get('/resources/resource_types', async (_req, res) => {
+    res.json({ resource_types: await s.resources.resourceTypes(callerOf(res)) })
+  })
+  for (const [action, flag] of [
+    ['approved', 'is_approved'],
+    ['published', 'is_published'],
+    ['featured', 'featured']
+  ] as const) {
+    router.get(`/resources/${action}`, async (req, res) => {
+      const q = listQuery(req)
+      const page = await s.resources.flagged(flag, callerOf(res), q)
+      res.json(listBody(req, res, 'resources', q, page, page.items))
+    })
+  }
+  router.get('/resources/favorites', async (req, res) => {
+    const q = listQuery(req)
+    const page = await s.resources.favorites(callerOf(res), q)
+    res.json(listBody(req, res, 'favorites', q, page, page.items))
+  })
+  router.get('/resources/:id/get_perms', async (req, res) => {
+    res.json(await s.resources.getPerms(callerOf(res), idParam(req.params.id)))
+  })
+  router.get('/resources/:id/extra_metadata', async (req, res) => {
+    const filters = Object.entries(req.query).filter((e): e is [string, string] => typeof e[1] === 'string')
+    res.json(await s.resources.extraMetadata(callerOf(res), idParam(req.params.id), filters))
+  })
+  router.all(['/resources/:id/get_perms', '/resources/resource_types'], methodNotAllowed({ writesNeedAuth: true }))
+}
+
+function typedActions(router: Router, s: Services): void {
+  router.get('/maps/:id/layers', async (req, res) => {
+    res.json(await s.resources.mapLayerDtos(callerOf(res), idParam(req.params.id)))
+  })
+  router.get('/maps/:id/local_layers', async (req, res) => {
+    res.json(await s.resources.localLayers(callerOf(res), idParam(req.params.id)))
+  })
+  router.get('/documents/:id/linked_resources', async (req, res) => {
+    const q = listQuery(req)
+    const page = await s.resources.linkedResources(callerOf(res), idParam(req.params.id), q)
+    res.json(listBody(req, res, 'resources', q, page, page.items))
+  })
+}
+
+export function resourcesRouter(s: Services): Router {
+  const router = Router()
+  resourceActions(router, s)
+  typedActions(router, s)
+  for (const endpoint of Object.keys(KEYS) as ResourceEndpoint[]) {
+    const [plural, singular] = KEYS[endpoint]
+    router.get(`/${endpoint}`, async (req, res) => {
+      const q = listQuery(req)
+      const page = await s.resources.list(endpoint, callerOf(res), q, { extent: query(req.query.extent), favorite: query(req.query.favorite) })
+      res.json(listBody(req, res, plural, q, page, page.items))
+    })
+    router.get(`/${endpoint}/:id`, async (req, res) => {
+      res.json({ [singular]: await s.resources.get(endpoint, callerOf(res), idParam(req.params.id), listQuery(req)) })
+    })
+    if (endpoint !== 'resources') {
+      router.get(`/${endpoint}/:id/:field`, async (req, res) => {
+        const dto = await s.resources.get(endpoint, callerOf(res), idParam(req.params.id), listQuery(req))
+        const field = req.params.field
+        if (!(field in dto) || field === 'link' || field === 'pk') throw new NotFound()
+        res.json({ [USER_FIELDS.has(field) ? 'user' : field]: dto[field] })
+      })
+    }
+    router.all([`/${endpoint}`, `/${endpoint}/:id`], methodNotAllowed({ writesNeedAuth: true }))
+  }
+  return router
+}

@@ -1,0 +1,48 @@
+import { Router } from 'express'
+import type { Services } from '../../services'
+import { callerOf } from '../auth'
+import { idParam, listBody, listQuery } from '../envelope'
+import { methodNotAllowed } from '../method-guard'
+
+export function usersRouter(s: Services): Router {
+  const router = Router()
+  router.get('/users', async (req, res) => {
+    const q = listQuery(req)
+    const page = await s.users.list(q)
+    res.json(listBody(req, res, 'users', q, page, page.items))
+  })
+  router.get('/users/:id', async (req, res) => {
+    res.json({ user: await s.users.get(idParam(req.params.id), listQuery(req)) })
+  })
+  router.get('/users/:id/groups', async (req, res) => {
+    res.json(await s.users.groupsOf(callerOf(res), idParam(req.params.id)))
+  })
+  router.get('/users/:id/resources', async (req, res) => {
+    res.json(await s.users.resourcesOf(callerOf(res), idParam(req.params.id)))
+  })
+  router.all(['/users', '/users/:id'], methodNotAllowed({ writesNeedAuth: true }))
+  return router
+}
+
+export function groupsRouter(s: Services): Router {
+  const router = Router()
+  router.get('/groups', async (req, res) => {
+    const q = listQuery(req)
+    const page = await s.users.listGroups(callerOf(res), q)
+    res.json(listBody(req, res, 'group_profiles', q, page, page.items))
+  })
+  router.get('/groups/:id', async (req, res) => {
+    res.json({ group_profile: await s.users.getGroup(callerOf(res), idParam(req.params.id), listQuery(req)) })
+  })
+  router.get('/groups/:id/members', async (req, res) => {
+    res.json(await s.users.groupMembers(callerOf(res), idParam(req.params.id)))
+  })
+  router.get('/groups/:id/managers', async (req, res) => {
+    res.json(await s.users.groupMembers(callerOf(res), idParam(req.params.id), 'manager'))
+  })
+  router.get('/groups/:id/resources', async (req, res) => {
+    res.json(await s.users.groupResources(callerOf(res), idParam(req.params.id)))
+  })
+  router.all(['/groups', '/groups/:id'], methodNotAllowed({ writesNeedAuth: true }))
+  return router
+}

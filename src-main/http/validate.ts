@@ -1,0 +1,24 @@
+import type { z } from 'zod'
+import { ValidationError } from './errors'
+
+/** Validates with a shared zod schema; failures become a 400 field map naming each field. */
+export function validate<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
+  const result = schema.safeParse(value ?? {})
+  if (result.success) return result.data
+  const fields: Record<string, string[]> = {}
+  for (const issue of result.error.issues) {
+    const name = issue.path.length > 0 ? issue.path.join('.') : 'non_field_errors'
+    const message = issue.code === 'invalid_type' && issue.input === undefined ? 'This field is required.' : issue.message
+    ;(fields[name] ??= []).push(message)
+  }
+  throw new ValidationError(fields)
+}
+
+/** DREST accepts a body wrapped in the singular key as its only key: `{"geoapp": {...}}`. */
+export function unwrap(body: unknown, singular: string): unknown {
+  if (body && typeof body === 'object' && !Array.isArray(body)) {
+    const keys = Object.keys(body)
+    if (keys.length === 1 && keys[0] === singular) return (body as Record<string, unknown>)[singular]
+  }
+  return body
+}

@@ -1,0 +1,104 @@
+import { mkdirSync } from 'node:fs'
+import { type Server, createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
+import { type Clock, systemClock } from './clock'
+import type { Config } from './config'
+import { type OpenedDatabase, openDatabase } from './db/database'
+import { migrateToLatest } from './db/migrate'
+import { createApp } from './http/app'
+import type { Logger } from './http/errors'
+import { type Services, createServices } from './services'
+import { bootstrapCatalogue } from './services/bootstrap.service'
+
+export const VERSION = '0.1.0'
+export const DATABASE_FILE = 'catalogue.sqlite'
+
+export interface RunningServer {
+  /** Base URL without trailing slash, e.g. http://127.0.0.1:8000 */
+  url: string
+  port: number
+  services: Services
+  database: OpenedDatabase
+  /** Set when this start created the admin account with a generated password. */
+  generatedAdminPassword: string | null
+  /** A bearer token for the first superuser: the desktop shell hands it to its renderer. */
+  desktopToken(): Promise<string>
+  close(): Promise<void>
+}
+
+export const consoleLogger: Logger = {
+  info: (message) => console.log(message),
+  warn: (message) => console.warn(message),
+  error: (message, error) => console.error(message, error instanceof Error ? error.stack : (error ?? ''))
+}
+
+function listen(server: Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => {
+      server.off('error', reject)
+      resolve((server.address() as AddressInfo).port)
+    })
+  })
+}
+
+/**
+ * Opens (or creates) the catalogue in the data folder, migrates it, makes sure the system rows
+ * exist, and listens. Resolves only once requests can be served.
+ */
+export async function startServer(config: Config, options: { clock?: Clock; log?: Logger } = {}): Promise<RunningServer> {
+  const clock = options.clock ?? systemClock()
+  const log = options.log ?? consoleLogger
+  mkdirSync(config.dataDir, { recursive: true })
+  const database = openDatabase(join(config.dataDir, DATABASE_FILE))
+  try {
+    await migrateToLatest(database.db)
+    const boot = bootstrapCatalogue(database.sqlite, { adminPassword: config.adminPassword, clock })
+    const server = createServer((_req, res) => {
+      res.writeHead(503, { 'content-type': 'application/json' }).end('{"detail":"Starting."}')
+    })
+    server.headersTimeout = 20_000
+    server.requestTimeout = 120_000
+    server.keepAliveTimeout = 5_000
+    const port = await listen(server, config.host, config.port)
+    const hostInUrl = config.host.includes(':') ? `[${config.host}]` : config.host === '0.0.0.0' ? '127.0.0.1' : config.host
+    const url = `http://${hostInUrl}:${port}`
+    const services = createServices({ db: database.db, config, clock, system: boot.system, siteUrl: config.siteUrl ?? `${url}/` })
+    const app = createApp({ db: database.db, config, services, system: boot.system, log, version: VERSION })
+    server.removeAllListeners('request')
+    server.on('request', app)
+    let closed = false
+    return {
+      url,
+      port,
+      services,
+      database,
+      generatedAdminPassword: boot.generatedAdminPassword,
+      async desktopToken() {
+        const admin = await database.db
+          .selectFrom('users')
+          .select('id')
+          .where('is_superuser', '=', 1)
+          .where('is_active', '=', 1)
+          .orderBy('id')
+          .executeTakeFirstOrThrow()
+        return services.auth.tokenFor(admin.id)
+      },
+      async close() {
+        if (closed) return
+        closed = true
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve())
+          server.closeIdleConnections()
+          setTimeout(() => server.closeAllConnections(), 2_000).unref()
+        })
+        database.sqlite.pragma('wal_checkpoint(TRUNCATE)')
+        await database.close()
+      }
+    }
+  } catch (error) {
+    await database.close()
+    throw error
+  }
+}

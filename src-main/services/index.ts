@@ -1,0 +1,45 @@
+import type { Clock } from '../clock'
+import type { Config } from '../config'
+import type { Db } from '../db/database'
+import { type AuthService, createAuthService } from './auth.service'
+import type { SystemIds } from './caller'
+import { type LookupService, createLookupService } from './lookups.service'
+import { type ResourceService, createResourceService } from './resources.service'
+import { type UploadService, createUploadService } from './uploads.service'
+import { type UserService, createUserService } from './users.service'
+
+export interface Services {
+  auth: AuthService
+  resources: ResourceService
+  users: UserService
+  lookups: LookupService
+  uploads: UploadService
+}
+
+export interface ServiceDeps {
+  db: Db
+  config: Config
+  clock: Clock
+  system: SystemIds
+  siteUrl: string
+}
+
+export function createServices(deps: ServiceDeps): Services {
+  const { db, config, clock, system, siteUrl } = deps
+  const url = { siteUrl }
+  const resources = createResourceService({
+    db,
+    config,
+    system,
+    render: { db, siteUrl, contributorsGroupId: system.contributorsGroupId }
+  })
+  const auth = createAuthService({ db, clock, config, system, issuer: `${siteUrl}o` })
+  const users = createUserService({ db, system, url, resources, auth })
+  return {
+    auth,
+    resources,
+    users,
+    lookups: createLookupService({ db, config, system, url, users }),
+    uploads: createUploadService({ db, clock, url, resources })
+  }
+}

@@ -1,0 +1,332 @@
+import { type RawBuilder, type SqlBool, sql } from 'kysely'
+import type { MapLayerDto, PermSpecDto, ResourceDto } from '../../src-shared/api/dto'
+import { type StoreType, applicablePermissions } from '../../src-shared/api/permissions'
+import { LISTED_RESOURCE_TYPES } from '../../src-shared/api/resource-types'
+import type { Config } from '../config'
+import type { Db } from '../db/database'
+import { allKeys } from '../db/repositories/listing.repository'
+import * as related from '../db/repositories/resource-related.repository'
+import { NotFound, PermissionDenied, ValidationError } from '../http/errors'
+import {
+  type FieldTable,
+  checkFieldNames,
+  filterConditions,
+  orderBySql,
+  orderTerms,
+  searchFieldsCondition
+} from '../query/drest.kysely'
+import { type DrestQuery, strToBool } from '../query/drest.parse'
+import { documentFields, geoappFields, geostoryFields, layerFields, mapFields, resourceFields } from '../query/fields'
+import { type Caller, type SystemIds, isAdmin } from './caller'
+import { type PageRequest, pageOf } from './paging'
+import { applyFields, parseJson } from './serializers/common'
+import { type RenderContext, type ResourceEndpoint, renderResources } from './serializers/resource.serializer'
+import { visibleResources } from './visibility'
+
+interface EndpointSpec {
+  table: FieldTable
+  from: string
+  types: string[] | null
+}
+
+export const RESOURCE_ENDPOINTS: Record<ResourceEndpoint, EndpointSpec> = {
+  resources: { table: resourceFields, from: 'resources r', types: null },
+  layers: { table: layerFields, from: 'resources r JOIN layers l ON l.resource_id = r.id', types: ['layer'] },
+  maps: { table: mapFields, from: 'resources r JOIN maps m ON m.resource_id = r.id', types: ['map'] },
+  documents: { table: documentFields, from: 'resources r JOIN documents d ON d.resource_id = r.id', types: ['document'] },
+  geoapps: {
+    table: geoappFields,
+    from: 'resources r JOIN geoapps a ON a.resource_id = r.id',
+    types: ['geoapp', 'geostory', 'dashboard']
+  },
+  geostories: { table: geostoryFields, from: 'resources r JOIN geoapps a ON a.resource_id = r.id', types: ['geostory'] }
+}
+
+const DEFAULT_ORDER = [{ path: ['last_updated'], desc: true, raw: '-last_updated' }]
+
+export interface ListExtras {
+  extent?: string
+  favorite?: string
+}
+
+/** FTS5 query for free-text search: every term must match, as a prefix, in any indexed column. */
+export function ftsQuery(terms: string[]): string | null {
+  const usable = terms.filter((t) => /[\p{L}\p{N}]/u.test(t)).map((t) => `"${t.replace(/"/g, '""')}"*`)
+  return usable.length > 0 ? usable.join(' ') : null
+}
+
+/** `extent=minx,miny,maxx,maxy` (or two boxes, 8 numbers); boxes crossing ±180 are split. */
+export function parseExtent(raw: string): [number, number, number, number][] {
+  const numbers = raw.split(',').map((v) => Number(v.trim()))
+  if ((numbers.length !== 4 && numbers.length !== 8) || numbers.some((n) => !Number.isFinite(n))) {
+    throw new ValidationError({ extent: ['Expected 4 (or 8) comma-separated numbers: minx,miny,maxx,maxy.'] })
+  }
+  const boxes: [number, number, number, number][] = []
+  for (let i = 0; i < numbers.length; i += 4) {
+    const [x0, y0, x1, y1] = numbers.slice(i, i + 4)
+    if (y0 > y1) throw new ValidationError({ extent: ['miny must not be greater than maxy.'] })
+    if (x0 > x1) boxes.push([x0, y0, 180, y1], [-180, y0, x1, y1])
+    else boxes.push([x0, y0, x1, y1])
+  }
+  return boxes
+}
+
+export type ResourceService = ReturnType<typeof createResourceService>
+
+export function createResourceService(deps: { db: Db; config: Config; system: SystemIds; render: RenderContext }) {
+  const { db, config, system, render } = deps
+
+  function baseConditions(endpoint: ResourceEndpoint, caller: Caller): RawBuilder<SqlBool>[] {
+    const spec = RESOURCE_ENDPOINTS[endpoint]
+    const conditions = [visibleResources(caller, config, system, { allowChange: endpoint === 'resources' })]
+    if (spec.types) conditions.push(sql<SqlBool>`r.resource_type IN (${sql.join(spec.types)})`)
+    return conditions
+  }
+
+  function queryConditions(endpoint: ResourceEndpoint, caller: Caller, query: DrestQuery, extras: ListExtras) {
+    const { table } = RESOURCE_ENDPOINTS[endpoint]
+    const conditions = [...baseConditions(endpoint, caller), ...filterConditions(table, query)]
+    if (query.search) {
+      if (query.search.fields.length > 0) {
+        conditions.push(searchFieldsCondition(table, query.search.terms, query.search.fields))
+      } else {
+        const match = ftsQuery(query.search.terms)
+        if (match) conditions.push(sql<SqlBool>`r.id IN (SELECT rowid FROM resource_search WHERE resource_search MATCH ${match})`)
+      }
+    }
+    if (extras.extent !== undefined) {
+      const boxes = parseExtent(extras.extent).map(
+        ([x0, y0, x1, y1]) => sql`r.id IN (SELECT id FROM resource_extents WHERE minx <= ${x1} AND maxx >= ${x0} AND miny <= ${y1} AND maxy >= ${y0})`
+      )
+      conditions.push(sql<SqlBool>`(${sql.join(boxes, sql` OR `)})`)
+    }
+    if (endpoint === 'resources' && extras.favorite !== undefined && strToBool(extras.favorite)) {
+      conditions.push(
+        caller.authenticated ? sql<SqlBool>`r.id IN (SELECT resource_id FROM favorites WHERE user_id = ${caller.userId})` : sql<SqlBool>`0`
+      )
+    }
+    return conditions
+  }
+
+  async function list(endpoint: ResourceEndpoint, caller: Caller, query: DrestQuery, extras: ListExtras = {}) {
+    const { table } = RESOURCE_ENDPOINTS[endpoint]
+    let { from } = RESOURCE_ENDPOINTS[endpoint]
+    checkFieldNames(table, [...query.include, ...query.exclude])
+    const orderBy = orderBySql(orderTerms(table, query, DEFAULT_ORDER, 'r.id'))
+    // Full-text and extent matches are broad sets from virtual tables; SQLite would look up every
+    // match in the table and sort them. In the default order, walking the narrow browse index and
+    // testing membership is an order of magnitude cheaper.
+    if (query.sort.length === 0 && ((query.search && query.search.fields.length === 0) || extras.extent !== undefined)) {
+      from = from.replace('resources r', 'resources r INDEXED BY resources_browse')
+    }
+    const page = await pageOf(db, { from, key: 'r.id', conditions: queryConditions(endpoint, caller, query, extras), orderBy }, query)
+    const items = await renderSelected(endpoint, page.keys, caller, query)
+    return { ...page, items }
+  }
+
+  async function renderSelected(endpoint: ResourceEndpoint, ids: number[], caller: Caller | null, query?: DrestQuery) {
+    const deferred = new Set(query?.include.map((n) => n.split('.')[0]) ?? [])
+    const dtos = await renderResources(render, ids, { caller, endpoint, deferred })
+    return query ? applyFields(dtos, query) : dtos
+  }
+
+  /** The resource if the caller may see it through this endpoint, else NotFound (never 403). */
+  async function findVisibleId(endpoint: ResourceEndpoint, caller: Caller, id: number): Promise<number> {
+    const { from } = RESOURCE_ENDPOINTS[endpoint]
+    const ids = await allKeys(db, {
+      from,
+      key: 'r.id',
+      conditions: [...baseConditions(endpoint, caller), sql<SqlBool>`r.id = ${id}`],
+      orderBy: sql`r.id`
+    })
+    if (ids.length === 0) throw new NotFound()
+    return id
+  }
+
+  async function get(endpoint: ResourceEndpoint, caller: Caller, id: number, query?: DrestQuery): Promise<ResourceDto> {
+    if (query) checkFieldNames(RESOURCE_ENDPOINTS[endpoint].table, [...query.include, ...query.exclude])
+    await findVisibleId(endpoint, caller, id)
+    const [dto] = await renderSelected(endpoint, [id], caller, query)
+    if (!dto) throw new NotFound()
+    return dto
+  }
+
+  async function resourceTypes(caller: Caller) {
+    const rows = await sql<{ resource_type: string; n: number }>`SELECT r.resource_type, count(*) AS n FROM resources r WHERE ${visibleResources(caller, config, system, { allowChange: true })} GROUP BY r.resource_type`.execute(db)
+    const counts = new Map(rows.rows.map((r) => [r.resource_type, r.n]))
+    return LISTED_RESOURCE_TYPES.map((name) => ({ name, count: counts.get(name) ?? 0 }))
+  }
+
+  /** approved / published / featured: DREST params ignored, rendered without request context. */
+  async function flagged(flag: 'is_approved' | 'is_published' | 'featured', caller: Caller, request: PageRequest) {
+    const conditions = [...baseConditions('resources', caller), sql<SqlBool>`${sql.ref(`r.${flag}`)} = 1`]
+    const page = await pageOf(db, { from: 'resources r', key: 'r.id', conditions, orderBy: sql`r.last_updated DESC, r.id DESC` }, request)
+    return { ...page, items: await renderSelected('resources', page.keys, null) }
+  }
+
+  async function favorites(caller: Caller, request: PageRequest) {
+    if (!caller.authenticated) throw new PermissionDenied('Authentication credentials were not provided.')
+    const conditions = [
+      ...baseConditions('resources', caller),
+      sql<SqlBool>`r.id IN (SELECT resource_id FROM favorites WHERE user_id = ${caller.userId})`
+    ]
+    const page = await pageOf(db, { from: 'resources r', key: 'r.id', conditions, orderBy: sql`r.last_updated DESC, r.id DESC` }, request)
+    return { ...page, items: await renderSelected('resources', page.keys, null) }
+  }
+
+  /** GeoNode's IsOwnerOrAdmin: owner, superuser/staff, or any explicit per-user grant. */
+  async function assertCanManage(caller: Caller, id: number): Promise<void> {
+    if (!caller.authenticated) throw new PermissionDenied('Authentication credentials were not provided.')
+    if (isAdmin(caller)) return
+    const row = await db
+      .selectFrom('resources')
+      .select('owner_id')
+      .where('id', '=', id)
+      .executeTakeFirst()
+    if (row?.owner_id === caller.userId) return
+    const grant = await db
+      .selectFrom('resource_user_perms')
+      .select('codename')
+      .where('resource_id', '=', id)
+      .where('user_id', '=', caller.userId)
+      .executeTakeFirst()
+    if (!grant) throw new PermissionDenied()
+  }
+
+  async function getPerms(caller: Caller, id: number): Promise<PermSpecDto> {
+    if (!caller.authenticated) throw new PermissionDenied('Authentication credentials were not provided.')
+    await findVisibleId('resources', caller, id)
+    await assertCanManage(caller, id)
+    const [users, groups] = await Promise.all([
+      db
+        .selectFrom('resource_user_perms as p')
+        .innerJoin('users as u', 'u.id', 'p.user_id')
+        .select(['u.username as name', 'p.codename'])
+        .where('p.resource_id', '=', id)
+        .orderBy('u.username')
+        .execute(),
+      db
+        .selectFrom('resource_group_perms as p')
+        .innerJoin('auth_groups as g', 'g.id', 'p.group_id')
+        .select(['g.name as name', 'p.codename'])
+        .where('p.resource_id', '=', id)
+        .orderBy('g.name')
+        .execute()
+    ])
+    const layer = await db.selectFrom('layers').select('store_type').where('resource_id', '=', id).executeTakeFirst()
+    const type = await db.selectFrom('resources').select('resource_type').where('id', '=', id).executeTakeFirstOrThrow()
+    const order = applicablePermissions(type.resource_type, layer?.store_type as StoreType | undefined)
+    const rank = (codename: string) => {
+      const at = order.indexOf(codename as (typeof order)[number])
+      return at < 0 ? order.length : at
+    }
+    const collect = (rows: { name: string; codename: string }[]) => {
+      const out: Record<string, string[]> = {}
+      for (const row of rows) (out[row.name] ??= []).push(row.codename)
+      for (const list of Object.values(out)) list.sort((a, b) => rank(a) - rank(b))
+      return out
+    }
+    return { users: collect(users), groups: collect(groups) }
+  }
+
+  async function linkedResources(caller: Caller, documentId: number, request: PageRequest) {
+    await findVisibleId('documents', caller, documentId)
+    const conditions = [
+      ...baseConditions('resources', caller),
+      sql<SqlBool>`r.id IN (SELECT resource_id FROM document_links WHERE document_id = ${documentId})`
+    ]
+    const page = await pageOf(db, { from: 'resources r', key: 'r.id', conditions, orderBy: sql`r.title ASC, r.id ASC` }, request)
+    return { ...page, items: await renderSelected('resources', page.keys, caller) }
+  }
+
+  async function mapLayers(caller: Caller, mapId: number) {
+    await findVisibleId('maps', caller, mapId)
+    return related.findMapLayers(db, mapId)
+  }
+
+  async function mapLayerDtos(caller: Caller, mapId: number): Promise<MapLayerDto[]> {
+    const rows = await mapLayers(caller, mapId)
+    return rows.map((l) => ({
+      pk: l.id,
+      name: l.name,
+      store: l.store,
+      stack_order: l.stack_order,
+      format: l.format,
+      opacity: l.opacity,
+      styles: l.styles,
+      transparent: l.transparent === 1,
+      fixed: l.fixed === 1,
+      group: l.group_name,
+      visibility: l.visibility === 1,
+      ows_url: l.ows_url,
+      layer_params: l.layer_params,
+      source_params: l.source_params,
+      local: l.local === 1
+    }))
+  }
+
+  /** GET extra_metadata: the metadata dicts with their ids, narrowed by `?key=value` pairs. */
+  async function extraMetadata(caller: Caller, id: number, filters: [string, string][]) {
+    await findVisibleId('resources', caller, id)
+    await assertCanManage(caller, id)
+    const rows = (await related.findExtraMetadataFor(db, [id])).get(id) ?? []
+    return rows
+      .map((row: { id: number; metadata: string }) => ({ id: row.id, ...parseJson<Record<string, unknown>>(row.metadata, {}) }))
+      .filter((item: Record<string, unknown>) => filters.every(([key, value]) => String(item[key]) === value))
+  }
+
+  async function localLayers(caller: Caller, mapId: number) {
+    await findVisibleId('maps', caller, mapId)
+    const candidates = await related.findLocalLayerIds(db, mapId)
+    if (candidates.length === 0) return []
+    const visible = await allKeys(db, {
+      from: 'resources r',
+      key: 'r.id',
+      conditions: [...baseConditions('layers', caller), sql<SqlBool>`r.id IN (${sql.join(candidates)})`],
+      orderBy: sql`r.id`
+    })
+    const allowed = new Set(visible)
+    return renderSelected('layers', candidates.filter((id) => allowed.has(id)), null)
+  }
+
+  /** Resources owned by a user (or of a group) that `viewer` may see, by title, rendered bare. */
+  async function ownedBy(viewer: Caller, condition: RawBuilder<SqlBool>) {
+    const ids = await allKeys(db, {
+      from: 'resources r',
+      key: 'r.id',
+      conditions: [...baseConditions('resources', viewer), condition],
+      orderBy: sql`r.title ASC, r.id ASC`
+    })
+    return renderSelected('resources', ids, null)
+  }
+
+  /** Resources both callers may view, by title, rendered bare (users/{id}/resources). */
+  async function viewableByBoth(caller: Caller, other: Caller) {
+    const ids = await allKeys(db, {
+      from: 'resources r',
+      key: 'r.id',
+      conditions: [...baseConditions('resources', caller), ...baseConditions('resources', other)],
+      orderBy: sql`r.title ASC, r.id ASC`
+    })
+    return renderSelected('resources', ids, null)
+  }
+
+  return {
+    list,
+    viewableByBoth,
+    get,
+    resourceTypes,
+    flagged,
+    favorites,
+    getPerms,
+    linkedResources,
+    mapLayers,
+    mapLayerDtos,
+    extraMetadata,
+    localLayers,
+    ownedBy,
+    findVisibleId,
+    assertCanManage
+  }
+}
+

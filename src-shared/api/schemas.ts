@@ -1,0 +1,240 @@
+import { z } from 'zod'
+
+/**
+ * Zod schemas of the API: requests are validated with them and /api/v2/schema/ is generated from
+ * them, so the document cannot drift from what the server checks. Each schema carries an `id`
+ * (its OpenAPI component name).
+ */
+
+export const registry = z.registry<{ id: string; description?: string }>()
+
+const integerString = z.string().regex(/^\s*[+-]?\d+\s*$/, 'A valid integer is required.')
+const stringOrList = z.union([z.string(), z.array(z.string())])
+
+export const ListQuery = z
+  .looseObject({
+    page: integerString.optional().describe('1-based page number (default 1).'),
+    page_size: integerString.optional().describe('Items per page (default 10, no maximum).'),
+    search: z.string().optional().describe('Free-text search; with search_fields, DRF SearchFilter semantics.'),
+    search_fields: stringOrList.optional().describe('Fields `search` applies to (`title`, `^title`, `owner__username`...).'),
+    'sort[]': stringOrList.optional().describe('Sort field, `-` prefix for descending; repeatable.'),
+    ordering: z.string().optional().describe('Comma-separated sort fields (same names as sort[]).'),
+    'include[]': stringOrList.optional().describe('Add a deferred field (`data`, `metadata`).'),
+    'exclude[]': stringOrList.optional().describe('Remove a field; `*` removes all, include[] re-adds.'),
+    extent: z.string().optional().describe('minx,miny,maxx,maxy in EPSG:4326 (8 numbers = two boxes).'),
+    favorite: z.string().optional().describe('Only the caller\'s favourites (resources).')
+  })
+  .describe('Common list parameters; DREST filters are sent as `filter{field.op}=value` keys.')
+registry.add(ListQuery, { id: 'ListQuery' })
+
+export const TokenRequest = z
+  .object({
+    grant_type: z.enum(['password', 'refresh_token'], { error: 'Unsupported grant type.' }),
+    username: z.string().optional(),
+    password: z.string().optional(),
+    refresh_token: z.string().optional(),
+    scope: z.string().optional(),
+    client_id: z.string().optional(),
+    client_secret: z.string().optional()
+  })
+  .describe('OAuth2 token request (form or JSON).')
+registry.add(TokenRequest, { id: 'TokenRequest' })
+
+export const LoginRequest = z
+  .object({ username: z.string().min(1, 'This field is required.'), password: z.string().min(1, 'This field is required.') })
+  .describe('Session sign-in.')
+registry.add(LoginRequest, { id: 'LoginRequest' })
+
+export const TokenResponse = z.object({
+  access_token: z.string(),
+  expires_in: z.number().int(),
+  token_type: z.literal('Bearer'),
+  scope: z.string(),
+  refresh_token: z.string()
+})
+registry.add(TokenResponse, { id: 'TokenResponse' })
+
+export const ErrorBody = z.object({ detail: z.string() }).describe('401/403/404/405 body.')
+registry.add(ErrorBody, { id: 'Error' })
+
+export const FieldErrors = z.record(z.string(), z.array(z.string())).describe('400 body: field name -> messages.')
+registry.add(FieldErrors, { id: 'FieldErrors' })
+
+const geometry = z.object({ type: z.string(), coordinates: z.unknown() }).nullable()
+const identifier = z.object({ identifier: z.string() }).nullable()
+
+export const User = z.object({
+  pk: z.number().int(),
+  username: z.string(),
+  first_name: z.string(),
+  last_name: z.string(),
+  avatar: z.string(),
+  perms: z.array(z.string()),
+  is_superuser: z.boolean(),
+  is_staff: z.boolean(),
+  link: z.string()
+})
+registry.add(User, { id: 'User' })
+
+export const Resource = z.looseObject({
+  pk: z.string().describe('Integer id rendered as a string, as GeoNode does.'),
+  uuid: z.string(),
+  resource_type: z.string(),
+  polymorphic_ctype_id: z.string(),
+  perms: z.array(z.string()),
+  owner: User,
+  poc: User,
+  metadata_author: User,
+  keywords: z.array(z.object({ name: z.string(), slug: z.string() })),
+  tkeywords: z.array(
+    z.object({
+      name: z.string(),
+      slug: z.string(),
+      uri: z.string(),
+      thesaurus: z.object({ name: z.string(), slug: z.string(), uri: z.string() }),
+      i18n: z.record(z.string(), z.string())
+    })
+  ),
+  regions: z.array(z.object({ code: z.string(), name: z.string() })),
+  category: identifier,
+  title: z.string(),
+  abstract: z.string(),
+  attribution: z.string().nullable(),
+  doi: z.string().nullable(),
+  alternate: z.string().nullable(),
+  bbox_polygon: geometry,
+  ll_bbox_polygon: geometry,
+  srid: z.string(),
+  date: z.string(),
+  date_type: z.string(),
+  edition: z.string().nullable(),
+  purpose: z.string().nullable(),
+  maintenance_frequency: z.string().nullable(),
+  restriction_code_type: identifier,
+  constraints_other: z.string().nullable(),
+  license: identifier,
+  language: z.string(),
+  spatial_representation_type: identifier,
+  temporal_extent_start: z.string().nullable(),
+  temporal_extent_end: z.string().nullable(),
+  supplemental_information: z.string(),
+  data_quality_statement: z.string().nullable(),
+  group: z.object({ pk: z.number().int(), name: z.string() }).nullable(),
+  popular_count: z.string(),
+  share_count: z.string(),
+  rating: z.string(),
+  featured: z.boolean(),
+  is_published: z.boolean(),
+  is_approved: z.boolean(),
+  detail_url: z.string().nullable(),
+  embed_url: z.string(),
+  created: z.string(),
+  last_updated: z.string(),
+  raw_abstract: z.string(),
+  raw_purpose: z.string(),
+  raw_constraints_other: z.string(),
+  raw_supplemental_information: z.string(),
+  raw_data_quality_statement: z.string(),
+  metadata_only: z.boolean(),
+  processed: z.boolean(),
+  thumbnail_url: z.string().nullable(),
+  link: z.string(),
+  favorite: z.boolean().optional().describe('Only for authenticated callers.'),
+  links: z
+    .array(z.object({ extension: z.string(), link_type: z.string(), name: z.string(), mime: z.string(), url: z.string() }))
+    .optional()
+})
+registry.add(Resource, { id: 'Resource' })
+
+export const MapLayer = z.object({
+  pk: z.number().int(),
+  name: z.string().nullable(),
+  store: z.string().nullable(),
+  stack_order: z.number().int(),
+  format: z.string().nullable(),
+  opacity: z.number(),
+  styles: z.string(),
+  transparent: z.boolean(),
+  fixed: z.boolean(),
+  group: z.string().nullable(),
+  visibility: z.boolean(),
+  ows_url: z.string().nullable(),
+  layer_params: z.string(),
+  source_params: z.string(),
+  local: z.boolean()
+})
+registry.add(MapLayer, { id: 'MapLayer' })
+
+export const GroupProfile = z.object({
+  pk: z.number().int(),
+  title: z.string(),
+  group: z.object({ pk: z.number().int(), name: z.string() }),
+  slug: z.string(),
+  logo: z.string().nullable(),
+  description: z.string(),
+  email: z.string().nullable(),
+  keywords: z.array(z.string()),
+  access: z.enum(['public', 'public-invite', 'private']),
+  categories: z.array(z.string()),
+  link: z.string()
+})
+registry.add(GroupProfile, { id: 'GroupProfile' })
+
+export const Upload = z.looseObject({
+  id: z.number().int(),
+  name: z.string(),
+  date: z.string(),
+  create_date: z.string(),
+  user: z.number().int().nullable(),
+  state: z.string(),
+  progress: z.number().nullable(),
+  complete: z.boolean(),
+  import_id: z.number().int().nullable(),
+  uploadfile_set: z.array(z.object({ pk: z.number().int(), name: z.string(), slug: z.string(), base: z.boolean(), file: z.string() })),
+  resume_url: z.string().nullable(),
+  delete_url: z.string().nullable(),
+  import_url: z.string().nullable(),
+  detail_url: z.string().nullable(),
+  link: z.string()
+})
+registry.add(Upload, { id: 'Upload' })
+
+export const UploadSizeLimit = z.object({
+  slug: z.string(),
+  description: z.string().nullable(),
+  max_size: z.number().int(),
+  max_size_label: z.string(),
+  link: z.string()
+})
+registry.add(UploadSizeLimit, { id: 'UploadSizeLimit' })
+
+export const UploadSizeLimitRequest = z.object({
+  slug: z
+    .string({ error: 'This field is required.' })
+    .min(3, 'Ensure this field has at least 3 characters.')
+    .max(255, 'Ensure this field has no more than 255 characters.')
+    .regex(/^[-a-zA-Z0-9_]+$/, 'Enter a valid "slug" consisting of letters, numbers, underscores or hyphens.'),
+  description: z.string().max(255, 'Ensure this field has no more than 255 characters.').nullable().optional(),
+  max_size: z.number({ error: 'A valid integer is required.' }).int('A valid integer is required.').min(0, 'Ensure this value is greater than or equal to 0.').max(Number.MAX_SAFE_INTEGER).optional()
+})
+registry.add(UploadSizeLimitRequest, { id: 'UploadSizeLimitRequest' })
+
+export const PermSpec = z.object({
+  users: z.record(z.string(), z.array(z.string())),
+  groups: z.record(z.string(), z.array(z.string()))
+})
+registry.add(PermSpec, { id: 'PermSpec' })
+
+export const Lookup = z.looseObject({ count: z.number().int().optional(), link: z.string().optional() })
+registry.add(Lookup, { id: 'Lookup' })
+
+/** A list envelope: exactly links, total, page, page_size and the family's plural key. */
+export function envelopeOf(key: string, item: z.ZodType) {
+  return z.object({
+    links: z.object({ next: z.string().nullable(), previous: z.string().nullable() }),
+    total: z.number().int(),
+    page: z.number().int(),
+    page_size: z.number().int(),
+    [key]: z.array(item)
+  })
+}
