@@ -347,3 +347,28 @@ describe('server health', () => {
     expect(server.logs.filter((l) => l.includes('failed'))).toEqual([])
   })
 })
+
+describe('sideloading (DREST)', () => {
+  it('replaces included user relations by pks and lists each user once under users', async () => {
+    const res = await request(server, '/api/v2/resources?page_size=20&sideloading=true&include[]=owner.*&include[]=poc.*')
+    expect(res.status).toBe(200)
+    expect(Object.keys(res.body).sort()).toEqual([...envelopeKeys('resources'), 'users'].sort())
+    const owners = new Set<number>()
+    for (const item of res.body.resources) {
+      const row = one('SELECT owner_id, poc_id FROM resources WHERE id = ?', Number(item.pk))
+      expect(item.owner).toBe(row.owner_id)
+      expect(item.poc).toBe(row.poc_id ?? row.owner_id)
+      expect(typeof item.metadata_author).toBe('object')
+      owners.add(item.owner).add(item.poc)
+    }
+    const users = res.body.users as { pk: number; username: string }[]
+    expect(users.map((u) => u.pk).sort((a, b) => a - b)).toEqual([...owners].sort((a, b) => a - b))
+    for (const u of users) expect(u.username).toBe(one('SELECT username FROM users WHERE id = ?', u.pk).username)
+  })
+
+  it('embeds users as objects when sideloading is not asked for', async () => {
+    const res = await request(server, '/api/v2/resources?page_size=3&include[]=owner.*')
+    expect(Object.keys(res.body).sort()).toEqual(envelopeKeys('resources'))
+    expect(typeof res.body.resources[0].owner.username).toBe('string')
+  })
+})

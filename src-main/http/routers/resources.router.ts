@@ -5,6 +5,7 @@ import { callerOf } from '../auth'
 import { idParam, listBody, listQuery } from '../envelope'
 import { NotFound } from '../errors'
 import { methodNotAllowed } from '../method-guard'
+import { sideloadUsers } from '../../services/sideload'
 
 const KEYS: Record<ResourceEndpoint, [plural: string, singular: string]> = {
   resources: ['resources', 'resource'],
@@ -73,10 +74,13 @@ export function resourcesRouter(s: Services): Router {
     router.get(`/${endpoint}`, async (req, res) => {
       const q = listQuery(req)
       const page = await s.resources.list(endpoint, callerOf(res), q, { extent: query(req.query.extent), favorite: query(req.query.favorite) })
-      res.json(listBody(req, res, plural, q, page, page.items))
+      const { items, sideloaded } = sideloadUsers(page.items, q)
+      res.json({ ...listBody(req, res, plural, q, page, items), ...sideloaded })
     })
     router.get(`/${endpoint}/:id`, async (req, res) => {
-      res.json({ [singular]: await s.resources.get(endpoint, callerOf(res), idParam(req.params.id), listQuery(req)) })
+      const q = listQuery(req)
+      const { items, sideloaded } = sideloadUsers([await s.resources.get(endpoint, callerOf(res), idParam(req.params.id), q)], q)
+      res.json({ [singular]: items[0], ...sideloaded })
     })
     if (endpoint !== 'resources') {
       router.get(`/${endpoint}/:id/:field`, async (req, res) => {
