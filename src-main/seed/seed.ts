@@ -820,9 +820,9 @@ class Seeder {
       draft.abstract = this.mapAbstract(draft, mapLayers)
     }
     const times = this.timestamps(draft.id)
-    // Tags go in first (foreign keys are deferred) so the search trigger builds the row once instead of once per tag.
-    this.insertTags(draft)
+    // Parents before children, so the change log replays in order.
     this.insertResourceRow(draft, times)
+    this.insertTags(draft)
     if (type === 'layer') this.insertLayer(draft, times)
     if (type === 'map') this.insertMap(draft, mapLayers, times)
     if (type === 'document') this.insertDocument(draft, extra.documentLinks, times)
@@ -1375,8 +1375,5 @@ export function seedCatalogue(sqlite: Sqlite.Database, options: SeedOptions): Se
   const users = Math.max(3, options.users ?? Math.max(10, Math.min(1000, Math.floor(resources / 100))))
   const groups = Math.max(3, options.groups ?? Math.max(4, Math.min(100, Math.floor(resources / 1000))))
   const seeder = new Seeder(sqlite, options.seed ?? 1, options.now ?? new Date())
-  return sqlite.transaction(() => {
-    sqlite.pragma('defer_foreign_keys = ON')
-    return seeder.run(resources, users, groups)
-  })()
+  return sqlite.transaction(() => seeder.run(resources, users, groups))()
 }
