@@ -1,5 +1,4 @@
 import { sample } from '../helpers/samples'
-import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ADMIN_PASSWORD, DEMO_PASSWORD, type TestServer, type Who, request, startTestServer, user } from '../helpers/server'
 

@@ -1,5 +1,5 @@
+import { groundTruth } from '../helpers/truth'
 import { sample } from '../helpers/samples'
-import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type TestServer, type Who, authHeader, envelopeKeys, request, startTestServer, user } from '../helpers/server'
 
@@ -17,27 +17,10 @@ beforeAll(async () => {
 })
 afterAll(() => server.close())
 
-const sql = () => server.running.database.sqlite
-const all = <T = any>(query: string, ...params: unknown[]) => sql().prepare(query).all(...params) as T[]
-const one = <T = any>(query: string, ...params: unknown[]) => sql().prepare(query).get(...params) as T
-const userId = (username: string): number => one('SELECT id FROM users WHERE username = ?', username).id
+const { all, one, userId, visibleTo } = groundTruth(() => server)
+
 const whoFor = (username: string | null): Who => (username === null ? 'anonymous' : username === 'admin' ? 'admin' : user(username))
 
-/** Resources the caller may see for lookup counts: view or change grant, spec 4.4 (null: anonymous). */
-function visibleTo(username: string | null): Set<number> {
-  const u = username ? one('SELECT id, is_superuser FROM users WHERE username = ?', username) : { id: -1, is_superuser: 0 }
-  const base = 'SELECT id FROM resources WHERE metadata_only = 0 AND dirty_state = 0'
-  if (u.is_superuser) return new Set(all(base).map((r) => r.id))
-  const codes = `codename IN ('view_resourcebase', 'change_resourcebase')`
-  const rows = all(
-    `${base} AND (id IN (SELECT resource_id FROM resource_group_perms WHERE ${codes} AND
-      (group_id = (SELECT id FROM auth_groups WHERE name = 'anonymous') OR group_id IN (SELECT group_id FROM group_members WHERE user_id = ?)))
-      OR id IN (SELECT resource_id FROM resource_user_perms WHERE ${codes} AND user_id = ?))`,
-    u.id,
-    u.id
-  )
-  return new Set(rows.map((r) => r.id))
-}
 
 /** Counts of visible resources per key, from (key, resource id) pairs. */
 function countBy(pairs: { key: number; rid: number }[], visible: Set<number>): Map<number, number> {

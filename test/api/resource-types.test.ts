@@ -1,12 +1,10 @@
-import { readFileSync } from 'node:fs'
+import { sample } from '../helpers/samples'
 import type Sqlite from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type TestServer, type Who, envelopeKeys, request, startTestServer, user } from '../helpers/server'
 
 // Typed endpoints /layers, /maps, /documents, /geoapps, /geostories and their actions (spec 2.2, 3.2-3.7, 1.8, 7).
 
-const SAMPLES = new URL('../../../shared/spec/samples/', import.meta.url)
-const sample = (name: string) => JSON.parse(readFileSync(new URL(name, SAMPLES), 'utf8'))
 
 let server: TestServer
 let db: Sqlite.Database

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs'
+import { sample } from '../helpers/samples'
 import type Sqlite from 'better-sqlite3'
 import { decodeHTML } from 'entities'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -6,8 +6,6 @@ import { type TestServer, type Who, envelopeKeys, request, startTestServer, user
 
 // /api/v2/resources: objects, detail, actions and per-caller perms (spec 1.1, 1.4, 2.1, 3.1, 4.2, 4.3, 7, 10).
 
-const SAMPLES = new URL('../../../shared/spec/samples/', import.meta.url)
-const sample = (name: string) => JSON.parse(readFileSync(new URL(name, SAMPLES), 'utf8'))
 const DATETIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/
 const VIEW = 'view_resourcebase'
 const DOWNLOAD = 'download_resourcebase'

@@ -37,7 +37,7 @@ describe('the response cache', () => {
 
   it('keeps hosts apart: links follow the Host each request used', async () => {
     const port = new URL(server.url).port
-    const viaLocalhost = await fetch(`http://localhost:${port}/api/v2/resources?page_size=1`).then((r) => r.json())
+    const viaLocalhost = (await fetch(`http://localhost:${port}/api/v2/resources?page_size=1`).then((r) => r.json())) as { links: { next: string } }
     const viaLoopback = await request(server, '/api/v2/resources?page_size=1')
     expect(viaLocalhost.links.next).toMatch(/^http:\/\/localhost:/)
     expect(viaLoopback.body.links.next).toMatch(/^http:\/\/127\.0\.0\.1:/)

@@ -1,5 +1,4 @@
 import { sample } from '../helpers/samples'
-import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type TestServer, type Who, envelopeKeys, request, startTestServer, user } from '../helpers/server'
 
