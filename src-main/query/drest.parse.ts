@@ -64,6 +64,11 @@ export class DrestQueryError extends Error {
 }
 
 export const DEFAULT_PAGE_SIZE = 10
+/**
+ * GeoNode has no maximum; one request for a million items would keep the server busy for minutes,
+ * so Mapshelf refuses sizes past this one with a 400 naming `page_size` (docs/decisions.md).
+ */
+export const MAX_PAGE_SIZE = 10_000
 const FILTER_KEY = /^filter\{(-?)([^{}]*)\}(\[\])?$/
 const INTEGER = /^[+-]?\d+$/
 
@@ -155,6 +160,7 @@ export function parseDrestQuery(query: QueryInput): DrestQuery {
   const pageSizeRaw = all(query.page_size)[0]
   const pageEcho = parseNumber('page', pageRaw, 1)
   const pageSizeEcho = parseNumber('page_size', pageSizeRaw, DEFAULT_PAGE_SIZE)
+  if (pageSizeEcho > MAX_PAGE_SIZE) throw new DrestQueryError({ page_size: [`Ensure this value is less than or equal to ${MAX_PAGE_SIZE}.`] })
 
   return {
     filters,

@@ -147,7 +147,7 @@ describe('parseDrestQuery: paging (spec 1.5)', () => {
     expect(parseDrestQuery({})).toMatchObject({ page: 1, pageSize: 10, pageEcho: 1, pageSizeEcho: 10 })
   })
 
-  it('echoes page and page_size as sent, without a maximum', () => {
+  it('echoes page and page_size as sent', () => {
     expect(parseDrestQuery({ page: '3', page_size: '1000' })).toMatchObject({ page: 3, pageSize: 1000, pageEcho: 3, pageSizeEcho: 1000 })
   })
 
@@ -198,5 +198,21 @@ describe('searchTerms (DRF SearchFilter splitting)', () => {
 
   it('strips NUL characters', () => {
     expect(searchTerms('ro\0ads')).toEqual(['roads'])
+  })
+})
+
+describe('page size bound', () => {
+  it('accepts 10,000 and refuses more, naming page_size', () => {
+    expect(parseDrestQuery({ page_size: '10000' }).pageSize).toBe(10000)
+    expect(() => parseDrestQuery({ page_size: '10001' })).toThrowError(DrestQueryError)
+    const error = (() => {
+      try {
+        parseDrestQuery({ page_size: '99999999999' })
+      } catch (caught) {
+        return caught
+      }
+    })()
+    expect(error).toBeInstanceOf(DrestQueryError)
+    expect((error as DrestQueryError).body).toEqual({ page_size: ['Ensure this value is less than or equal to 10000.'] })
   })
 })
