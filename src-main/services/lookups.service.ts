@@ -65,7 +65,7 @@ export function createLookupService(deps: { db: Db; config: Config; system: Syst
   const { db, config, system, url, users } = deps
 
   function visibleFor(caller: Caller, extra: { type?: string; titleContains?: string }): RawBuilder<SqlBool> {
-    const parts: RawBuilder<unknown>[] = [visibleResources(caller, config, system, { allowChange: true })]
+    const parts: RawBuilder<unknown>[] = [visibleResources(caller, config, system, { allowChange: true, plan: 'set' })]
     if (extra.type) parts.push(sql`r.resource_type = ${extra.type}`)
     if (extra.titleContains) parts.push(sql`r.title LIKE ${`%${extra.titleContains.replace(/[\\%_]/g, (c) => `\\${c}`)}%`} ESCAPE '\\'`)
     return sql<SqlBool>`(${sql.join(parts, sql` AND `)})`

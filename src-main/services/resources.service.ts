@@ -4,7 +4,7 @@ import { type StoreType, applicablePermissions } from '../../src-shared/api/perm
 import { LISTED_RESOURCE_TYPES } from '../../src-shared/api/resource-types'
 import type { Config } from '../config'
 import type { Db } from '../db/database'
-import { allKeys } from '../db/repositories/listing.repository'
+import { type ListingSpec, allKeys } from '../db/repositories/listing.repository'
 import * as related from '../db/repositories/resource-related.repository'
 import { NotFound, PermissionDenied, ValidationError } from '../http/errors'
 import {
@@ -21,7 +21,7 @@ import { type Caller, type SystemIds, isAdmin } from './caller'
 import { type PageRequest, pageOf } from './paging'
 import { applyFields, parseJson } from './serializers/common'
 import { type RenderContext, type ResourceEndpoint, renderResources } from './serializers/resource.serializer'
-import { visibleResources } from './visibility'
+import { type Plan, visibleResources } from './visibility'
 
 interface EndpointSpec {
   table: FieldTable
@@ -41,6 +41,9 @@ export const RESOURCE_ENDPOINTS: Record<ResourceEndpoint, EndpointSpec> = {
   },
   geostories: { table: geostoryFields, from: 'resources r JOIN geoapps a ON a.resource_id = r.id', types: ['geostory'] }
 }
+
+/** Past this many rows skipped, testing rows one by one costs more than collecting grants once. */
+const DEEP_OFFSET = 1000
 
 const DEFAULT_ORDER = [{ path: ['last_updated'], desc: true, raw: '-last_updated' }]
 
@@ -76,16 +79,26 @@ export type ResourceService = ReturnType<typeof createResourceService>
 export function createResourceService(deps: { db: Db; config: Config; system: SystemIds; render: RenderContext }) {
   const { db, config, system, render } = deps
 
-  function baseConditions(endpoint: ResourceEndpoint, caller: Caller): RawBuilder<SqlBool>[] {
+  function baseConditions(endpoint: ResourceEndpoint, caller: Caller, plan: Plan = 'probe'): RawBuilder<SqlBool>[] {
     const spec = RESOURCE_ENDPOINTS[endpoint]
-    const conditions = [visibleResources(caller, config, system, { allowChange: endpoint === 'resources' })]
+    const conditions = [visibleResources(caller, config, system, { allowChange: endpoint === 'resources', plan })]
     if (spec.types) conditions.push(sql<SqlBool>`r.resource_type IN (${sql.join(spec.types)})`)
     return conditions
   }
 
-  function queryConditions(endpoint: ResourceEndpoint, caller: Caller, query: DrestQuery, extras: ListExtras) {
+  function extentCondition(raw: string, plan: Plan): RawBuilder<SqlBool> {
+    const boxes = parseExtent(raw).map(([x0, y0, x1, y1]) => {
+      const overlaps = sql`minx <= ${x1} AND maxx >= ${x0} AND miny <= ${y1} AND maxy >= ${y0}`
+      return plan === 'probe'
+        ? sql`EXISTS (SELECT 1 FROM resource_extents e WHERE e.id = r.id AND ${overlaps})`
+        : sql`r.id IN (SELECT id FROM resource_extents WHERE ${overlaps})`
+    })
+    return sql<SqlBool>`(${sql.join(boxes, sql` OR `)})`
+  }
+
+  function queryConditions(endpoint: ResourceEndpoint, caller: Caller, query: DrestQuery, extras: ListExtras, plan: Plan) {
     const { table } = RESOURCE_ENDPOINTS[endpoint]
-    const conditions = [...baseConditions(endpoint, caller), ...filterConditions(table, query)]
+    const conditions = [...baseConditions(endpoint, caller, plan), ...filterConditions(table, query)]
     if (query.search) {
       if (query.search.fields.length > 0) {
         conditions.push(searchFieldsCondition(table, query.search.terms, query.search.fields))
@@ -94,12 +107,7 @@ export function createResourceService(deps: { db: Db; config: Config; system: Sy
         if (match) conditions.push(sql<SqlBool>`r.id IN (SELECT rowid FROM resource_search WHERE resource_search MATCH ${match})`)
       }
     }
-    if (extras.extent !== undefined) {
-      const boxes = parseExtent(extras.extent).map(
-        ([x0, y0, x1, y1]) => sql`r.id IN (SELECT id FROM resource_extents WHERE minx <= ${x1} AND maxx >= ${x0} AND miny <= ${y1} AND maxy >= ${y0})`
-      )
-      conditions.push(sql<SqlBool>`(${sql.join(boxes, sql` OR `)})`)
-    }
+    if (extras.extent !== undefined) conditions.push(extentCondition(extras.extent, plan))
     if (endpoint === 'resources' && extras.favorite !== undefined && strToBool(extras.favorite)) {
       conditions.push(
         caller.authenticated ? sql<SqlBool>`r.id IN (SELECT resource_id FROM favorites WHERE user_id = ${caller.userId})` : sql<SqlBool>`0`
@@ -108,18 +116,37 @@ export function createResourceService(deps: { db: Db; config: Config; system: Sy
     return conditions
   }
 
+  /** A listing over resources, shaped once for the page and once for the count. */
+  function resourceListing(from: string, caller: Caller, endpoint: ResourceEndpoint, extra: RawBuilder<SqlBool>[], orderBy: RawBuilder<unknown>): ListingSpec {
+    return {
+      from,
+      key: 'r.id',
+      conditions: [...baseConditions(endpoint, caller, 'probe'), ...extra],
+      orderBy,
+      count: { from, conditions: [...baseConditions(endpoint, caller, 'set'), ...extra] }
+    }
+  }
+
+  const browse = (from: string) => from.replace('resources r', 'resources r INDEXED BY resources_browse')
+
   async function list(endpoint: ResourceEndpoint, caller: Caller, query: DrestQuery, extras: ListExtras = {}) {
-    const { table } = RESOURCE_ENDPOINTS[endpoint]
-    let { from } = RESOURCE_ENDPOINTS[endpoint]
+    const { table, from } = RESOURCE_ENDPOINTS[endpoint]
     checkFieldNames(table, [...query.include, ...query.exclude])
     const orderBy = orderBySql(orderTerms(table, query, DEFAULT_ORDER, 'r.id'))
-    // Full-text and extent matches are broad sets from virtual tables; SQLite would look up every
-    // match in the table and sort them. In the default order, walking the narrow browse index and
-    // testing membership is an order of magnitude cheaper.
-    if (query.sort.length === 0 && ((query.search && query.search.fields.length === 0) || extras.extent !== undefined)) {
-      from = from.replace('resources r', 'resources r INDEXED BY resources_browse')
+    // Full-text and extent matches are broad sets from virtual tables; left alone, SQLite looks up
+    // every match in the table and sorts them. Walking the narrow browse index and testing
+    // membership is an order of magnitude cheaper (for the page in the default order; for counts always).
+    const fullText = query.search !== null && query.search.fields.length === 0
+    const broad = fullText || extras.extent !== undefined
+    const deep = (query.page - 1) * query.pageSize >= DEEP_OFFSET
+    const spec: ListingSpec = {
+      from: fullText && query.sort.length === 0 ? browse(from) : from,
+      key: 'r.id',
+      conditions: queryConditions(endpoint, caller, query, extras, deep ? 'set' : 'probe'),
+      orderBy,
+      count: { from: broad ? browse(from) : from, conditions: queryConditions(endpoint, caller, query, extras, 'set') }
     }
-    const page = await pageOf(db, { from, key: 'r.id', conditions: queryConditions(endpoint, caller, query, extras), orderBy }, query)
+    const page = await pageOf(db, spec, query)
     const items = await renderSelected(endpoint, page.keys, caller, query)
     return { ...page, items }
   }
@@ -152,25 +179,22 @@ export function createResourceService(deps: { db: Db; config: Config; system: Sy
   }
 
   async function resourceTypes(caller: Caller) {
-    const rows = await sql<{ resource_type: string; n: number }>`SELECT r.resource_type, count(*) AS n FROM resources r WHERE ${visibleResources(caller, config, system, { allowChange: true })} GROUP BY r.resource_type`.execute(db)
+    const rows = await sql<{ resource_type: string; n: number }>`SELECT r.resource_type, count(*) AS n FROM resources r WHERE ${visibleResources(caller, config, system, { allowChange: true, plan: 'set' })} GROUP BY r.resource_type`.execute(db)
     const counts = new Map(rows.rows.map((r) => [r.resource_type, r.n]))
     return LISTED_RESOURCE_TYPES.map((name) => ({ name, count: counts.get(name) ?? 0 }))
   }
 
   /** approved / published / featured: DREST params ignored, rendered without request context. */
   async function flagged(flag: 'is_approved' | 'is_published' | 'featured', caller: Caller, request: PageRequest) {
-    const conditions = [...baseConditions('resources', caller), sql<SqlBool>`${sql.ref(`r.${flag}`)} = 1`]
-    const page = await pageOf(db, { from: 'resources r', key: 'r.id', conditions, orderBy: sql`r.last_updated DESC, r.id DESC` }, request)
+    const flagged = sql<SqlBool>`${sql.ref(`r.${flag}`)} = 1`
+    const page = await pageOf(db, resourceListing('resources r', caller, 'resources', [flagged], sql`r.last_updated DESC, r.id DESC`), request)
     return { ...page, items: await renderSelected('resources', page.keys, null) }
   }
 
   async function favorites(caller: Caller, request: PageRequest) {
     if (!caller.authenticated) throw new PermissionDenied('Authentication credentials were not provided.')
-    const conditions = [
-      ...baseConditions('resources', caller),
-      sql<SqlBool>`r.id IN (SELECT resource_id FROM favorites WHERE user_id = ${caller.userId})`
-    ]
-    const page = await pageOf(db, { from: 'resources r', key: 'r.id', conditions, orderBy: sql`r.last_updated DESC, r.id DESC` }, request)
+    const favorite = sql<SqlBool>`r.id IN (SELECT resource_id FROM favorites WHERE user_id = ${caller.userId})`
+    const page = await pageOf(db, resourceListing('resources r', caller, 'resources', [favorite], sql`r.last_updated DESC, r.id DESC`), request)
     return { ...page, items: await renderSelected('resources', page.keys, null) }
   }
 
@@ -231,11 +255,8 @@ export function createResourceService(deps: { db: Db; config: Config; system: Sy
 
   async function linkedResources(caller: Caller, documentId: number, request: PageRequest) {
     await findVisibleId('documents', caller, documentId)
-    const conditions = [
-      ...baseConditions('resources', caller),
-      sql<SqlBool>`r.id IN (SELECT resource_id FROM document_links WHERE document_id = ${documentId})`
-    ]
-    const page = await pageOf(db, { from: 'resources r', key: 'r.id', conditions, orderBy: sql`r.title ASC, r.id ASC` }, request)
+    const linked = sql<SqlBool>`r.id IN (SELECT resource_id FROM document_links WHERE document_id = ${documentId})`
+    const page = await pageOf(db, resourceListing('resources r', caller, 'resources', [linked], sql`r.title ASC, r.id ASC`), request)
     return { ...page, items: await renderSelected('resources', page.keys, caller) }
   }
 
@@ -294,7 +315,7 @@ export function createResourceService(deps: { db: Db; config: Config; system: Sy
     const ids = await allKeys(db, {
       from: 'resources r',
       key: 'r.id',
-      conditions: [...baseConditions('resources', viewer), condition],
+      conditions: [...baseConditions('resources', viewer, 'set'), condition],
       orderBy: sql`r.title ASC, r.id ASC`
     })
     return renderSelected('resources', ids, null)
@@ -305,7 +326,7 @@ export function createResourceService(deps: { db: Db; config: Config; system: Sy
     const ids = await allKeys(db, {
       from: 'resources r',
       key: 'r.id',
-      conditions: [...baseConditions('resources', caller), ...baseConditions('resources', other)],
+      conditions: [...baseConditions('resources', caller, 'set'), ...baseConditions('resources', other, 'set')],
       orderBy: sql`r.title ASC, r.id ASC`
     })
     return renderSelected('resources', ids, null)

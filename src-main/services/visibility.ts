@@ -6,6 +6,32 @@ import type { Caller, SystemIds } from './caller'
 export type VisibilityPolicy = Pick<Config, 'resourcePublishing' | 'adminModerateUploads' | 'groupPrivateResources'>
 
 /**
+ * How a condition is shaped for SQLite: `probe` tests each row as an index is walked in order
+ * (cheap when a page fills after a few rows), `set` collects the matching ids once (cheap when
+ * thousands of rows must be tested: counts, deep pages, whole lists).
+ */
+export type Plan = 'probe' | 'set'
+
+interface Grant {
+  table: 'resource_user_perms' | 'resource_group_perms'
+  column: 'user_id' | 'group_id'
+  ids: number[]
+  codenames: string[]
+}
+
+function personalGrants(grants: Grant[], plan: Plan, ownerId: number | null): RawBuilder<unknown> {
+  const holder = (g: Grant) => sql`${sql.ref(g.column)} IN (${sql.join(g.ids)}) AND codename IN (${sql.join(g.codenames)})`
+  if (plan === 'set') {
+    const sets = grants.map((g) => sql`SELECT resource_id FROM ${sql.table(g.table)} WHERE ${holder(g)}`)
+    return sql`r.id IN (${sql.join(sets, sql` UNION `)})`
+  }
+  const probes = grants.map((g) => sql`EXISTS (SELECT 1 FROM ${sql.table(g.table)} WHERE resource_id = r.id AND ${holder(g)})`)
+  // Owners always hold the full set; owner_id is in the browse index, so this skips the lookups.
+  if (ownerId !== null) probes.unshift(sql`r.owner_id = ${ownerId}`)
+  return sql`(${sql.join(probes, sql` OR `)})`
+}
+
+/**
  * Which resources (alias `r`) the caller may see (spec 4.4): never metadata-only or dirty ones;
  * then, unless superuser, a view grant (or change, on /resources) to the caller or one of its
  * groups, plus the optional publishing, moderation and private-group rules.
@@ -17,7 +43,7 @@ export function visibleResources(
   caller: Caller,
   policy: VisibilityPolicy,
   system: SystemIds,
-  options: { allowChange?: boolean } = {}
+  options: { allowChange?: boolean; plan?: Plan } = {}
 ): RawBuilder<SqlBool> {
   const base = sql<SqlBool>`r.metadata_only = 0 AND r.dirty_state = 0`
   if (caller.superuser) return base
@@ -26,21 +52,14 @@ export function visibleResources(
   // walking the browse index in the requested order is what keeps pages cheap.
   const audience = caller.authenticated && caller.registeredMember ? sql`+r.audience >= 1` : sql`+r.audience = 2`
   const personalGroups = caller.groupIds.filter((id) => id !== system.anonymousGroupId && id !== system.registeredMembersGroupId)
-  const personal: RawBuilder<unknown>[] = []
-  if (caller.authenticated) {
-    personal.push(sql`SELECT resource_id FROM resource_user_perms WHERE user_id = ${caller.userId} AND codename IN (${sql.join(codenames)})`)
-  }
-  if (personalGroups.length > 0) {
-    personal.push(
-      sql`SELECT resource_id FROM resource_group_perms WHERE group_id IN (${sql.join(personalGroups)}) AND codename IN (${sql.join(codenames)})`
-    )
-  }
-  if (options.allowChange) {
-    // A change grant to everyone (rare) shows the resource too.
-    const everyone = caller.authenticated && caller.registeredMember ? [system.anonymousGroupId, system.registeredMembersGroupId] : [system.anonymousGroupId]
-    personal.push(sql`SELECT resource_id FROM resource_group_perms WHERE group_id IN (${sql.join(everyone)}) AND codename = ${CHANGE}`)
-  }
-  const granted = personal.length > 0 ? sql`(${audience} OR r.id IN (${sql.join(personal, sql` UNION `)}))` : audience
+  // A change grant to everyone (rare) shows the resource on /resources too.
+  const everyone = caller.authenticated && caller.registeredMember ? [system.anonymousGroupId, system.registeredMembersGroupId] : [system.anonymousGroupId]
+  const grants: Grant[] = []
+  if (caller.authenticated) grants.push({ table: 'resource_user_perms', column: 'user_id', ids: [caller.userId], codenames })
+  if (personalGroups.length > 0) grants.push({ table: 'resource_group_perms', column: 'group_id', ids: personalGroups, codenames })
+  if (options.allowChange) grants.push({ table: 'resource_group_perms', column: 'group_id', ids: everyone, codenames: [CHANGE] })
+  const ownerId = caller.authenticated ? caller.userId : null
+  const granted = grants.length === 0 ? audience : sql`(${audience} OR ${personalGrants(grants, options.plan ?? 'probe', ownerId)})`
   const rules: RawBuilder<unknown>[] = [base, granted]
   if (!caller.authenticated && policy.resourcePublishing) rules.push(sql`r.is_published = 1`)
   if (!caller.authenticated && policy.adminModerateUploads) rules.push(sql`r.is_approved = 1 AND r.is_published = 1`)

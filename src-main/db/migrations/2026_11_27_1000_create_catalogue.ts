@@ -291,6 +291,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute()
   await db.schema.createIndex('resources_owner').on('resources').columns(['owner_id', 'resource_type']).execute()
   await db.schema.createIndex('resources_category').on('resources').columns(['category_id', 'last_updated']).execute()
+  await db.schema.createIndex('resources_category_date').on('resources').columns(['category_id', 'date', 'id']).execute()
   await db.schema.createIndex('resources_group').on('resources').column('group_id').execute()
   await db.schema.createIndex('resources_title').on('resources').columns(['title', 'id']).execute()
   await db.schema.createIndex('resources_date').on('resources').columns(['date', 'id']).execute()

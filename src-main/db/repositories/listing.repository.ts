@@ -10,6 +10,8 @@ export interface ListingSpec {
   key: string
   conditions: RawBuilder<SqlBool>[]
   orderBy: RawBuilder<unknown>
+  /** The same rows shaped for counting, when that shape differs (see services/visibility.ts). */
+  count?: { from: string; conditions: RawBuilder<SqlBool>[] }
 }
 
 function whereClause(conditions: RawBuilder<SqlBool>[]): RawBuilder<unknown> {
@@ -30,7 +32,8 @@ export async function changeGeneration(db: Db): Promise<number> {
  * grows with its size, so totals are remembered until the change log moves on.
  */
 export async function countListing(db: Db, spec: ListingSpec): Promise<number> {
-  const query = sql<{ n: number }>`SELECT count(*) AS n FROM ${sql.raw(spec.from)} WHERE ${whereClause(spec.conditions)}`
+  const { from, conditions } = spec.count ?? spec
+  const query = sql<{ n: number }>`SELECT count(*) AS n FROM ${sql.raw(from)} WHERE ${whereClause(conditions)}`
   const compiled = query.compile(db)
   const key = `${compiled.sql}\u0000${JSON.stringify(compiled.parameters)}`
   let cache = countCaches.get(db)
