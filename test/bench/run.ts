@@ -1,0 +1,201 @@
+/**
+ * HTTP benchmark: seeds (or reuses) a catalogue, starts the real server and a bare Express baseline
+ * as child processes, measures each query as anonymous and as a plain user, and writes
+ * docs/benchmarks.md.
+ *
+ * @example npm run bench -- --quick
+ */
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { availableParallelism, cpus } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { DEMO_PASSWORD } from '../../src-main/seed/seed'
+import { BENCH_ADMIN_PASSWORD, type Catalogue, ensureCatalogue } from './catalogue'
+import { type ChildServer, killAllChildrenNow, startChild, stopAllChildren } from './children'
+import { type Target, measurePair } from './load'
+import { type BenchMode, type BenchOptions, USAGE, parseOptions } from './options'
+import { type BenchQuery, type CallerKind, benchQueries, expectedStatus, pickParams } from './queries'
+import { type Row, type RunInfo, type Section, markdownReport, resultsTable, rowFailure } from './report'
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+const REPORT_FILE = join(ROOT, 'docs', 'benchmarks.md')
+const CALLERS: CallerKind[] = ['anonymous', 'plain user']
+
+const log = (line: string) => console.log(line)
+
+function quiet(command: string, args: string[]): string | null {
+  try {
+    return execFileSync(command, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'], encoding: 'utf8' }).trim() || null
+  } catch {
+    return null
+  }
+}
+
+function machine(): string {
+  const count = quiet('nproc', []) ?? String(availableParallelism())
+  const model = cpus()[0]?.model?.trim()
+  return `${count} CPUs (nproc)${model ? `, ${model}` : ''}, ${process.platform} ${process.arch}`
+}
+
+function startMapshelf(catalogue: Catalogue, mode: BenchMode): Promise<ChildServer> {
+  const args = ['src-main/cli/main.ts', 'serve', '--data-dir', catalogue.dataDir, '--port', '0', '--admin-password', BENCH_ADMIN_PASSWORD]
+  if (mode === 'no-cache') args.push('--response-cache-mb', '0')
+  return startChild('mapshelf', ['npx', 'tsx', ...args], { cwd: ROOT, timeoutMs: 120_000 })
+}
+
+/** Started once per row, so `node --import tsx` (the same loader as `npx tsx`, without npx's second of start-up). */
+function startBare(bytes: number): Promise<ChildServer> {
+  return startChild('bare server', [process.execPath, '--import', 'tsx', 'test/bench/bare-server.ts', String(bytes)], { cwd: ROOT })
+}
+
+async function bearerToken(baseUrl: string, username: string): Promise<string> {
+  const body = new URLSearchParams({ grant_type: 'password', username, password: DEMO_PASSWORD })
+  const response = await fetch(`${baseUrl}/o/token/`, { method: 'POST', body })
+  const json = (await response.json()) as { access_token?: string }
+  if (response.status !== 200 || !json.access_token) throw new Error(`POST /o/token/ for ${username}: ${response.status} ${JSON.stringify(json)}`)
+  return json.access_token
+}
+
+function totalOf(text: string): number | null {
+  try {
+    const total = (JSON.parse(text) as { total?: unknown }).total
+    return typeof total === 'number' ? total : null
+  } catch {
+    return null
+  }
+}
+
+/** The check request: status, exact body size, and the list total if any. */
+async function check(baseUrl: string, query: BenchQuery, caller: CallerKind, headers: Record<string, string>): Promise<Row> {
+  const response = await fetch(baseUrl + query.path, { headers })
+  const body = Buffer.from(await response.arrayBuffer())
+  const expected = expectedStatus(query, caller)
+  return { query, caller, expected, checkStatus: response.status, bytes: body.length, total: totalOf(body.toString('utf8')), measured: null }
+}
+
+async function measureRow(row: Row, target: Target, options: BenchOptions): Promise<void> {
+  const bare = await startBare(row.bytes)
+  try {
+    const bareTarget: Target = { url: bare.url, headers: target.headers, expectedStatus: 200 }
+    row.measured = await measurePair(target, bareTarget, options)
+  } finally {
+    await bare.stop()
+  }
+}
+
+function progressLine(index: number, count: number, row: Row): string {
+  const head = `[${index + 1}/${count}] ${row.query.name} · ${row.caller}`
+  const failure = rowFailure(row)
+  if (!row.measured) return `${head}: ${failure}`
+  const { query, bare } = row.measured
+  const ratio = (query.rps / bare.rps).toFixed(3)
+  const tail = failure ? ` — FAIL: ${failure}` : ''
+  return `${head}: p50 ${query.p50.toFixed(2)} ms, p99 ${query.p99.toFixed(2)} ms, ${Math.round(query.rps)} req/s; bare ${Math.round(bare.rps)} req/s; ratio ${ratio}${tail}`
+}
+
+/** The server under test; replaced if it dies mid-run (the machine is shared), which the report notes. */
+interface Live {
+  server: ChildServer
+  catalogue: Catalogue
+  mode: BenchMode
+  restarts: string[]
+}
+
+const headersOf = (caller: CallerKind, token: string): Record<string, string> =>
+  caller === 'anonymous' ? {} : { authorization: `Bearer ${token}` }
+
+function targetOf(live: Live, row: Row, token: string): Target {
+  return { url: live.server.url + row.query.path, headers: headersOf(row.caller, token), expectedStatus: row.expected }
+}
+
+/** Measures the row; if the server died meanwhile, restarts it and measures the row once more. */
+async function measureWithRestart(live: Live, row: Row, token: string, options: BenchOptions): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    await measureRow(row, targetOf(live, row, token), options)
+    const ended = live.server.exited()
+    if (!ended) return
+    const detail = `${row.query.name} · ${row.caller}: exited (${ended})`
+    if (attempt === 2) throw new Error(`The Mapshelf server ${detail} twice; its last stderr lines:\n${live.server.stderr.join('\n')}`)
+    log(`The Mapshelf server ${detail}; stderr: ${live.server.stderr.slice(-5).join(' | ') || '(empty)'}. Restarting it and measuring the row again.`)
+    live.restarts.push(detail)
+    live.server = await startMapshelf(live.catalogue, live.mode)
+  }
+}
+
+async function measureAll(live: Live, queries: BenchQuery[], token: string, options: BenchOptions): Promise<Row[]> {
+  const plan = queries.flatMap((query) => CALLERS.map((caller) => ({ query, caller })))
+  const rows: Row[] = []
+  for (const { query, caller } of plan) rows.push(await check(live.server.url, query, caller, headersOf(caller, token)))
+  for (const [index, row] of rows.entries()) {
+    if (row.checkStatus === row.expected) await measureWithRestart(live, row, token, options)
+    log(progressLine(index, rows.length, row))
+  }
+  return rows
+}
+
+function estimateMinutes(options: BenchOptions, rows: number): number {
+  const perRow = 2 * (options.warmup + options.rounds * options.duration) + 3
+  return (perRow * rows) / 60
+}
+
+/** A smoke run (--quick) renders the report but leaves the real results in docs/benchmarks.md alone. */
+function writeReport(markdown: string, options: BenchOptions): void {
+  if (options.quick) return log(`Quick smoke run: ${REPORT_FILE} left unchanged (a full run writes it).`)
+  mkdirSync(join(ROOT, 'docs'), { recursive: true })
+  writeFileSync(REPORT_FILE, markdown)
+  log(`Wrote ${REPORT_FILE}`)
+}
+
+async function main(argv: string[]): Promise<number> {
+  const options = parseOptions(argv)
+  if (!options) {
+    log(USAGE)
+    return 0
+  }
+  const started = Date.now()
+  const catalogue = await ensureCatalogue(options.seed, { fresh: options.fresh, log })
+  const params = pickParams(catalogue.databaseFile, catalogue.summary.fixtures)
+  const queries = benchQueries(params)
+  const rowCount = queries.length * CALLERS.length * options.modes.length
+  log(`Measuring ${rowCount} rows, about ${estimateMinutes(options, rowCount).toFixed(1)} min ...`)
+  const sections: Section[] = []
+  const restarts: string[] = []
+  for (const mode of options.modes) {
+    const live: Live = { server: await startMapshelf(catalogue, mode), catalogue, mode, restarts }
+    log(`Mapshelf (${mode}) at ${live.server.url}; bench user ${params.plainUser}.`)
+    const token = await bearerToken(live.server.url, params.plainUser)
+    sections.push({ mode, rows: await measureAll(live, queries, token, options) })
+    await live.server.stop()
+  }
+  const info: RunInfo = {
+    date: new Date(started),
+    cpus: machine(),
+    node: process.version,
+    commit: quiet('git', ['rev-parse', '--short', 'HEAD']),
+    options,
+    catalogueDir: catalogue.dataDir,
+    reused: !catalogue.seeded,
+    params,
+    restarts,
+    minutes: (Date.now() - started) / 60_000
+  }
+  for (const section of sections) log(`\n${section.mode}:\n${resultsTable(section.rows)}\n`)
+  writeReport(markdownReport(info, sections), options)
+  return sections.some((section) => section.rows.some((row) => rowFailure(row) !== null)) ? 1 : 0
+}
+
+async function shutdown(code: number, reason?: unknown): Promise<never> {
+  if (reason !== undefined) console.error(reason instanceof Error ? (reason.stack ?? reason.message) : String(reason))
+  await stopAllChildren()
+  process.exit(code)
+}
+
+process.on('exit', killAllChildrenNow)
+process.once('SIGINT', () => void shutdown(130, 'Interrupted; stopping the servers.'))
+process.once('SIGTERM', () => void shutdown(143, 'Terminated; stopping the servers.'))
+
+main(process.argv.slice(2)).then(
+  (code) => shutdown(code),
+  (error: unknown) => shutdown(1, error)
+)
