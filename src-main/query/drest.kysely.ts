@@ -13,6 +13,8 @@ export interface ScalarField {
   /** SQL expression over the endpoint's row alias (or the relation's alias `x`). */
   expr: string
   sortable?: boolean
+  /** At most one related row has a given value (a key): lets a to-one filter compare with `=`. */
+  unique?: boolean
 }
 
 export interface RelationField {
@@ -216,6 +218,11 @@ function filterCondition(table: FieldTable, clause: FilterClause): Condition {
       clause.values.map((v) => related(relation, scalarCondition(field, { ...clause, op: 'exact', values: [v] }))),
       sql` AND `
     )})`
+  } else if (!relation.many && clause.op === 'exact' && field.unique) {
+    // `fk = (SELECT ...)` rather than `fk IN (...)`: SQLite can then read an index on the foreign
+    // key in the requested order instead of sorting every match (category + sort by date).
+    const [inner, outer] = relation.link.split(' = ')
+    condition = sql<SqlBool>`${sql.raw(outer)} = (SELECT ${sql.raw(inner)} FROM ${sql.raw(relation.from)} WHERE ${scalarCondition(field, clause)})`
   } else {
     condition = related(relation, scalarCondition(field, clause))
   }

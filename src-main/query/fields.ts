@@ -11,11 +11,12 @@ const i = (expr: string): ScalarField => ({ kind: 'int', expr })
 const f = (expr: string): ScalarField => ({ kind: 'float', expr })
 const b = (expr: string): ScalarField => ({ kind: 'bool', expr })
 const dt = (expr: string): ScalarField => ({ kind: 'datetime', expr })
+const key = (field: ScalarField): ScalarField => ({ ...field, unique: true })
 
 const userFields = {
-  pk: i('x.id'),
-  id: i('x.id'),
-  username: s('x.username'),
+  pk: key(i('x.id')),
+  id: key(i('x.id')),
+  username: key(s('x.username')),
   first_name: s('x.first_name'),
   last_name: s('x.last_name'),
   email: s('x.email'),
@@ -24,7 +25,7 @@ const userFields = {
 }
 
 function userRelation(fk: string): RelationField {
-  return { kind: 'relation', many: false, from: 'users x', link: `x.id = ${fk}`, pk: i('x.id'), fk, fields: userFields }
+  return { kind: 'relation', many: false, from: 'users x', link: `x.id = ${fk}`, pk: key(i('x.id')), fk, fields: userFields }
 }
 
 function codeListRelation(table: string, fk: string): RelationField {
@@ -33,9 +34,9 @@ function codeListRelation(table: string, fk: string): RelationField {
     many: false,
     from: `${table} x`,
     link: `x.id = ${fk}`,
-    pk: i('x.id'),
+    pk: key(i('x.id')),
     fk,
-    fields: { identifier: s('x.identifier'), gn_description: s('x.gn_description'), description: s('x.description') }
+    fields: { identifier: key(s('x.identifier')), gn_description: s('x.gn_description'), description: s('x.description') }
   }
 }
 
@@ -88,9 +89,9 @@ const resourceBaseFields = {
     many: false,
     from: 'auth_groups x',
     link: 'x.id = r.group_id',
-    pk: i('x.id'),
+    pk: key(i('x.id')),
     fk: 'r.group_id',
-    fields: { name: s('x.name') }
+    fields: { name: key(s('x.name')) }
   },
   title: s('r.title'),
   abstract: s('r.abstract'),

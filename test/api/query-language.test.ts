@@ -372,3 +372,25 @@ describe('sideloading (DREST)', () => {
     expect(typeof res.body.resources[0].owner.username).toBe('string')
   })
 })
+
+describe('filters through to-one relations by a key', () => {
+  it('match by category identifier, exclude it (keeping rows without a category), and match nothing for an unknown one', async () => {
+    const { identifier } = one("SELECT c.identifier FROM topic_categories c JOIN resources r ON r.category_id = c.id GROUP BY c.id ORDER BY count(*) DESC LIMIT 1")
+    const with_ = truth('r.category_id = (SELECT id FROM topic_categories WHERE identifier = ?)', identifier)
+    const without = truth('r.category_id IS NULL OR r.category_id <> (SELECT id FROM topic_categories WHERE identifier = ?)', identifier)
+    expect(with_.length).toBeGreaterThan(0)
+    expect(without.some((id) => one('SELECT category_id FROM resources WHERE id = ?', id).category_id === null)).toBe(true)
+    expect(await fetchIds(q('filter{category.identifier}', identifier))).toEqual(with_)
+    expect(await fetchIds(q('filter{-category.identifier}', identifier))).toEqual(without)
+    expect(await fetchIds(q('filter{category.identifier}', 'no-such-category'))).toEqual([])
+    expect(await fetchIds(q('filter{-category.identifier}', 'no-such-category'))).toEqual(truth('1'))
+  })
+
+  it('sorts a category by date as asked', async () => {
+    const { identifier } = one("SELECT c.identifier FROM topic_categories c JOIN resources r ON r.category_id = c.id GROUP BY c.id ORDER BY count(*) DESC LIMIT 1")
+    const res = await request(server, `/api/v2/resources?page_size=1000&${q('filter{category.identifier}', identifier)}&sort[]=-date`, { who: 'admin' })
+    const dates: string[] = res.body.resources.map((r: { date: string }) => r.date)
+    expect(dates.length).toBeGreaterThan(1)
+    expect(dates).toEqual([...dates].sort().reverse())
+  })
+})
