@@ -7,9 +7,11 @@ export function validate<S extends z.ZodType>(schema: S, value: unknown): z.outp
   if (result.success) return result.data
   const fields: Record<string, string[]> = {}
   for (const issue of result.error.issues) {
-    const name = issue.path.length > 0 ? issue.path.join('.') : 'non_field_errors'
+    // Errors are keyed by the top-level field, as DRF does; a nested part is named in the message.
+    const [head, ...rest] = issue.path
+    const name = head === undefined ? 'non_field_errors' : String(head)
     const message = issue.code === 'invalid_type' && issue.input === undefined ? 'This field is required.' : issue.message
-    ;(fields[name] ??= []).push(message)
+    ;(fields[name] ??= []).push(rest.length > 0 ? `${rest.join('.')}: ${message}` : message)
   }
   throw new ValidationError(fields)
 }

@@ -3,6 +3,7 @@ import type { Clock } from '../clock'
 import type { Config } from '../config'
 import type { Db } from '../db/database'
 import type { UserRow } from '../db/schema'
+import { changeGeneration } from '../db/repositories/listing.repository'
 import * as tokens from '../db/repositories/token.repository'
 import { findMemberships, findUserById, findUserByUsername } from '../db/repositories/user.repository'
 import { NotAuthenticated } from '../http/errors'
@@ -31,6 +32,7 @@ export class GrantError extends Error {
 
 const BASIC_CACHE_TTL_MS = 60_000
 const BASIC_CACHE_MAX = 1000
+const BEARER_CACHE_MAX = 5000
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex')
 const randomToken = () => randomBytes(24).toString('base64url')
@@ -43,6 +45,10 @@ export function createAuthService(deps: { db: Db; clock: Clock; config: Config; 
   // Verified Basic credentials -> the password hash they matched. A slow hash per request would
   // cap throughput; the entry only counts while the stored hash is unchanged.
   const basicCache = new Map<string, { hash: string; expires: number }>()
+
+  // Resolved bearer tokens, valid while the change log stands still (users and memberships are
+  // logged) and the token has not expired; tokens deleted here are dropped at once.
+  const bearerCache = new Map<string, { caller: Caller; scope: string; expires: number; generation: number }>()
 
   async function callerFor(user: UserRow, via: Caller['via'], credential?: string): Promise<Caller> {
     const memberships = await findMemberships(db, user.id)
@@ -107,12 +113,21 @@ export function createAuthService(deps: { db: Db; clock: Clock; config: Config; 
 
     /** A bearer token; an unknown or expired one is simply not accepted (undefined). */
     async bearer(token: string): Promise<{ caller: Caller; scope: string; expiresInMs: number } | undefined> {
-      const record = await tokens.findTokenByHash(db, sha256(token))
+      const hash = sha256(token)
+      const generation = await changeGeneration(db)
+      const cached = bearerCache.get(hash)
+      if (cached && cached.generation === generation && cached.expires > clock.epochMs()) {
+        return { caller: cached.caller, scope: cached.scope, expiresInMs: cached.expires - clock.epochMs() }
+      }
+      const record = await tokens.findTokenByHash(db, hash)
       if (!record || record.kind !== 'bearer') return undefined
       const user = await activeUserForToken(record)
       if (!user) return undefined
-      const expiresInMs = Date.parse(record.expires) - clock.epochMs()
-      return { caller: await callerFor(user, 'bearer', token), scope: record.scope, expiresInMs }
+      const expires = Date.parse(record.expires)
+      const caller = await callerFor(user, 'bearer', token)
+      if (bearerCache.size >= BEARER_CACHE_MAX) bearerCache.delete(bearerCache.keys().next().value as string)
+      bearerCache.set(hash, { caller, scope: record.scope, expires, generation })
+      return { caller, scope: record.scope, expiresInMs: expires - clock.epochMs() }
     },
 
     async session(sessionId: string): Promise<{ caller: Caller; csrf: string } | undefined> {
@@ -137,6 +152,7 @@ export function createAuthService(deps: { db: Db; clock: Clock; config: Config; 
     },
 
     async logout(credential: string): Promise<void> {
+      bearerCache.delete(sha256(credential))
       const record = await tokens.findTokenByHash(db, sha256(credential))
       if (record) await tokens.deleteToken(db, record.id)
     },
@@ -155,6 +171,8 @@ export function createAuthService(deps: { db: Db; clock: Clock; config: Config; 
       const user = record && (await findUserById(db, record.user_id))
       if (!record || !user || user.is_active !== 1) throw new GrantError('invalid_grant')
       await tokens.deleteToken(db, record.id)
+      // The refreshed access token is only known by its row here, not by its hash: forget them all.
+      bearerCache.clear()
       return grant(user, record.scope, clientId)
     },
 

@@ -3,7 +3,10 @@ import type { Config } from '../config'
 import type { Db } from '../db/database'
 import { type AuthService, createAuthService } from './auth.service'
 import type { SystemIds } from './caller'
+import { type FavoriteService, createFavoriteService } from './favorites.service'
 import { type LookupService, createLookupService } from './lookups.service'
+import { type PermissionService, createPermissionService } from './permissions.service'
+import { type ResourceWriteService, createResourceWriteService } from './resource-writes.service'
 import { type ResourceService, createResourceService } from './resources.service'
 import { type UploadService, createUploadService } from './uploads.service'
 import { type UserService, createUserService } from './users.service'
@@ -11,6 +14,9 @@ import { type UserService, createUserService } from './users.service'
 export interface Services {
   auth: AuthService
   resources: ResourceService
+  permissions: PermissionService
+  favorites: FavoriteService
+  writes: ResourceWriteService
   users: UserService
   lookups: LookupService
   uploads: UploadService
@@ -38,6 +44,9 @@ export function createServices(deps: ServiceDeps): Services {
   return {
     auth,
     resources,
+    permissions: createPermissionService({ db, clock, resources }),
+    favorites: createFavoriteService({ db, clock, resources }),
+    writes: createResourceWriteService({ db, clock, resources }),
     users,
     lookups: createLookupService({ db, config, system, url, users }),
     uploads: createUploadService({ db, clock, url, resources })

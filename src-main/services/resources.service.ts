@@ -332,8 +332,16 @@ export function createResourceService(deps: { db: Db; config: Config; system: Sy
     return renderSelected('resources', ids, null)
   }
 
+  /** One resource as the caller sees it, without the visibility test (the caller just wrote it). */
+  async function renderOne(endpoint: ResourceEndpoint, caller: Caller, id: number): Promise<ResourceDto> {
+    const [dto] = await renderSelected(endpoint, [id], caller)
+    if (!dto) throw new NotFound()
+    return dto
+  }
+
   return {
     list,
+    renderOne,
     viewableByBoth,
     get,
     resourceTypes,

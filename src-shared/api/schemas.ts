@@ -219,6 +219,106 @@ export const UploadSizeLimitRequest = z.object({
 })
 registry.add(UploadSizeLimitRequest, { id: 'UploadSizeLimitRequest' })
 
+const codenameLists = z.record(
+  z.string().max(150, 'Ensure names have no more than 150 characters.'),
+  z.array(z.string().max(100), { error: 'Expected a list of permission codenames.' }).max(50)
+)
+
+export const PermSpecRequest = z
+  .object({
+    users: codenameLists.optional(),
+    groups: codenameLists.optional()
+  })
+  .strict()
+  .describe('set_perms body: usernames and group names to codename lists; replaces every grant.')
+registry.add(PermSpecRequest, { id: 'PermSpecRequest' })
+
+/** ISO 19115 MD_MaintenanceFrequencyCode values GeoNode offers. */
+export const MAINTENANCE_FREQUENCIES = [
+  'unknown', 'continual', 'daily', 'weekly', 'fortnightly', 'monthly', 'quarterly', 'biannually', 'annually',
+  'asNeeded', 'irregular', 'notPlanned'
+] as const
+
+const text = (max: number) => z.string({ error: 'Not a valid string.' }).max(max, `Ensure this field has no more than ${max} characters.`)
+const isoDatetime = z
+  .string({ error: 'Datetime has wrong format. Use one of these formats instead: YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z].' })
+  .regex(
+    /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?)?$/,
+    'Datetime has wrong format. Use one of these formats instead: YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z].'
+  )
+const counter = z.union([z.number().int().min(0), z.string().regex(/^\d{1,12}$/)], { error: 'A valid integer is required.' })
+/** A related row named by what users see (identifier, name, username) or by its pk. */
+const reference = z.union([z.number().int(), text(255), z.looseObject({})], { error: 'Expected a name, an identifier or a pk.' })
+const polygon = z.object(
+  {
+    type: z.literal('Polygon', { error: 'Expected a GeoJSON Polygon.' }),
+    coordinates: z.array(z.array(z.tuple([z.number(), z.number()]).rest(z.number())).min(1)).min(1)
+  },
+  { error: 'Expected a GeoJSON Polygon.' }
+)
+
+export const ResourceUpdate = z
+  .looseObject({
+    title: text(255).min(1, 'This field may not be blank.'),
+    abstract: text(20000),
+    purpose: text(20000).nullable(),
+    attribution: text(2048).nullable(),
+    doi: text(255).nullable(),
+    date: isoDatetime,
+    date_type: z.enum(['creation', 'publication', 'revision'], { error: 'Expected creation, publication or revision.' }),
+    edition: text(255).nullable(),
+    maintenance_frequency: z.enum(MAINTENANCE_FREQUENCIES, { error: 'Not a valid ISO maintenance frequency.' }).nullable(),
+    constraints_other: text(20000).nullable(),
+    language: z.string().regex(/^[a-z]{3}$/, 'Expected an ISO 639-2 code such as "eng".'),
+    temporal_extent_start: isoDatetime.nullable(),
+    temporal_extent_end: isoDatetime.nullable(),
+    supplemental_information: text(20000),
+    data_quality_statement: text(20000).nullable(),
+    srid: z.string().regex(/^(EPSG:)?\d{4,6}$/, 'Expected an EPSG code such as "EPSG:4326".'),
+    bbox_polygon: polygon.nullable(),
+    ll_bbox_polygon: polygon.nullable(),
+    popular_count: counter,
+    share_count: counter,
+    rating: counter,
+    featured: z.boolean({ error: 'Must be a valid boolean.' }),
+    is_published: z.boolean({ error: 'Must be a valid boolean.' }),
+    is_approved: z.boolean({ error: 'Must be a valid boolean.' }),
+    metadata_only: z.boolean({ error: 'Must be a valid boolean.' }),
+    thumbnail_url: text(2048).nullable(),
+    category: reference.nullable(),
+    license: reference.nullable(),
+    restriction_code_type: reference.nullable(),
+    spatial_representation_type: reference.nullable(),
+    group: reference.nullable(),
+    owner: reference,
+    poc: reference.nullable(),
+    metadata_author: reference.nullable(),
+    keywords: z.array(reference, { error: "'keywords' value must be a list" }).max(500),
+    tkeywords: z.array(reference, { error: "'tkeywords' value must be a list" }).max(500),
+    regions: z.array(reference, { error: "'regions' value must be a list" }).max(500),
+    // Layers
+    is_mosaic: z.boolean(),
+    has_time: z.boolean(),
+    has_elevation: z.boolean(),
+    time_regex: text(128).nullable(),
+    elevation_regex: text(128).nullable(),
+    use_featureinfo_custom_template: z.boolean(),
+    featureinfo_custom_template: text(20000).nullable(),
+    // Maps
+    zoom: z.number().int().min(0).max(30),
+    projection: text(32),
+    center_x: z.number(),
+    center_y: z.number(),
+    urlsuffix: text(255),
+    featuredurl: text(255)
+  })
+  .partial()
+  .describe('PATCH body of a resource; PUT additionally needs title and abstract. Read-only fields are ignored.')
+registry.add(ResourceUpdate, { id: 'ResourceUpdate' })
+
+export const MessageBody = z.object({ message: z.string() })
+registry.add(MessageBody, { id: 'Message' })
+
 export const PermSpec = z.object({
   users: z.record(z.string(), z.array(z.string())),
   groups: z.record(z.string(), z.array(z.string()))

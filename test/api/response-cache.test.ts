@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type TestServer, request, startTestServer } from '../helpers/server'
+import { ADMIN_PASSWORD, type TestServer, request, startTestServer } from '../helpers/server'
 
 // Remembered GET bodies must never outlive a write (docs/decisions.md, "HTTP").
 
@@ -41,5 +41,18 @@ describe('the response cache', () => {
     const viaLoopback = await request(server, '/api/v2/resources?page_size=1')
     expect(viaLocalhost.links.next).toMatch(/^http:\/\/localhost:/)
     expect(viaLoopback.body.links.next).toMatch(/^http:\/\/127\.0\.0\.1:/)
+  })
+})
+
+describe('remembered bearer tokens', () => {
+  it('stop working as soon as they are refreshed away', async () => {
+    const grant = await request(server, '/o/token/', { method: 'POST', form: { grant_type: 'password', username: 'admin', password: ADMIN_PASSWORD } })
+    const old = grant.body.access_token as string
+    expect((await request(server, '/api/o/v4/userinfo', { who: { token: old } })).status).toBe(200)
+    expect((await request(server, '/api/o/v4/userinfo', { who: { token: old } })).status).toBe(200)
+    const refreshed = await request(server, '/o/token/', { method: 'POST', form: { grant_type: 'refresh_token', refresh_token: grant.body.refresh_token } })
+    expect(refreshed.status).toBe(200)
+    expect((await request(server, '/api/o/v4/userinfo', { who: { token: old } })).status).toBe(403)
+    expect((await request(server, '/api/o/v4/userinfo', { who: { token: refreshed.body.access_token } })).status).toBe(200)
   })
 })

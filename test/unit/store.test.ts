@@ -58,6 +58,26 @@ describe('the change log', () => {
   })
 })
 
+describe('no write path bypasses the change log', () => {
+  it('every table of catalogue data logs inserts, updates and deletes by trigger', () => {
+    const exempt = new Set(['changes', 'access_tokens', 'kysely_migration', 'kysely_migration_lock'])
+    const tables = all<{ name: string }>(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND sql NOT LIKE 'CREATE VIRTUAL%'"
+    )
+      .map((t) => t.name)
+      .filter((name) => !exempt.has(name) && !/^resource_(search|extents)_/.test(name))
+    expect(tables.length).toBeGreaterThan(30)
+    const triggers = all<{ name: string; tbl_name: string; sql: string }>("SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger'")
+    for (const table of tables) {
+      for (const op of ['insert', 'update', 'delete']) {
+        const trigger = triggers.find((t) => t.tbl_name === table && t.name === `${table}_changes_${op}`)
+        expect(trigger, `${table} ${op}`).toBeDefined()
+        expect(trigger!.sql).toMatch(/INSERT INTO changes/)
+      }
+    }
+  })
+})
+
 describe('derived indexes', () => {
   const search = (term: string) => all<{ rowid: number }>('SELECT rowid FROM resource_search WHERE resource_search MATCH ?', term).map((r) => r.rowid)
 

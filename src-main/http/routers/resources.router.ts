@@ -5,6 +5,7 @@ import { callerOf } from '../auth'
 import { idParam, listBody, listQuery } from '../envelope'
 import { NotFound } from '../errors'
 import { methodNotAllowed } from '../method-guard'
+import { unwrap } from '../validate'
 import { sideloadUsers } from '../../services/sideload'
 
 const KEYS: Record<ResourceEndpoint, [plural: string, singular: string]> = {
@@ -48,7 +49,19 @@ function resourceActions(router: Router, s: Services): void {
     const filters = Object.entries(req.query).filter((e): e is [string, string] => typeof e[1] === 'string')
     res.json(await s.resources.extraMetadata(callerOf(res), idParam(req.params.id), filters))
   })
-  router.all(['/resources/:id/get_perms', '/resources/resource_types'], methodNotAllowed({ writesNeedAuth: true }))
+  router.put('/resources/:id/set_perms', async (req, res) => {
+    res.json(await s.permissions.setPerms(callerOf(res), idParam(req.params.id), req.body))
+  })
+  router.post('/resources/:id/favorite', async (_req, res) => {
+    res.status(201).json(await s.favorites.add(callerOf(res), idParam(_req.params.id)))
+  })
+  router.delete('/resources/:id/favorite', async (req, res) => {
+    res.json(await s.favorites.remove(callerOf(res), idParam(req.params.id)))
+  })
+  router.all(
+    ['/resources/:id/get_perms', '/resources/:id/set_perms', '/resources/:id/favorite', '/resources/resource_types'],
+    methodNotAllowed({ writesNeedAuth: true })
+  )
 }
 
 function typedActions(router: Router, s: Services): void {
@@ -90,6 +103,18 @@ export function resourcesRouter(s: Services): Router {
         res.json({ [USER_FIELDS.has(field) ? 'user' : field]: dto[field] })
       })
     }
+    if (endpoint !== 'geoapps' && endpoint !== 'geostories') {
+      for (const [method, partial] of [['patch', true], ['put', false]] as const) {
+        router[method](`/${endpoint}/:id`, async (req, res) => {
+          const body = unwrap(req.body, singular)
+          res.json({ [singular]: await s.writes.update(endpoint, callerOf(res), idParam(req.params.id), body, partial) })
+        })
+      }
+    }
+    router.delete(`/${endpoint}/:id`, async (req, res) => {
+      await s.writes.remove(endpoint, callerOf(res), idParam(req.params.id))
+      res.status(204).end()
+    })
     router.all([`/${endpoint}`, `/${endpoint}/:id`], methodNotAllowed({ writesNeedAuth: true }))
   }
   return router

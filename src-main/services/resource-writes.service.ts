@@ -1,0 +1,295 @@
+import type { Transaction } from 'kysely'
+import type { z } from 'zod'
+import { CHANGE_METADATA, CHANGE_PERMISSIONS, DELETE, PUBLISH } from '../../src-shared/api/permissions'
+import { ResourceUpdate } from '../../src-shared/api/schemas'
+import type { Clock } from '../clock'
+import type { Db } from '../db/database'
+import type { Database } from '../db/schema'
+import { slugify } from '../db/reference-data'
+import { PermissionDenied, ValidationError } from '../http/errors'
+import { validate } from '../http/validate'
+import { normaliseDatetime } from '../query/drest.kysely'
+import { type Caller, isAdmin } from './caller'
+import type { ResourceService } from './resources.service'
+import type { ResourceEndpoint } from './serializers/resource.serializer'
+
+type Update = z.output<typeof ResourceUpdate>
+type Trx = Transaction<Database>
+type Reference = number | string | Record<string, unknown>
+
+const PUBLISHING = ['featured', 'is_published', 'is_approved'] as const
+const LAYER_FIELDS = ['is_mosaic', 'has_time', 'has_elevation', 'time_regex', 'elevation_regex', 'use_featureinfo_custom_template', 'featureinfo_custom_template'] as const
+const MAP_FIELDS = ['zoom', 'projection', 'center_x', 'center_y', 'urlsuffix', 'featuredurl'] as const
+const TEXT_FIELDS = [
+  'title', 'abstract', 'purpose', 'attribution', 'doi', 'date_type', 'edition', 'maintenance_frequency', 'constraints_other',
+  'language', 'supplemental_information', 'data_quality_statement', 'thumbnail_url'
+] as const
+const CODE_LISTS = {
+  category: ['topic_categories', 'category_id', 'TopicCategory'],
+  license: ['licenses', 'license_id', 'License'],
+  restriction_code_type: ['restriction_code_types', 'restriction_code_type_id', 'RestrictionCodeType'],
+  spatial_representation_type: ['spatial_representation_types', 'spatial_representation_type_id', 'SpatialRepresentationType']
+} as const
+
+const bool = (value: boolean) => (value ? 1 : 0)
+
+/** The key a client used to name a related row: a pk, a string, or an object carrying one. */
+function keyOf(ref: Reference, names: string[]): number | string | undefined {
+  if (typeof ref === 'number' || typeof ref === 'string') return ref
+  for (const name of ['pk', 'id', ...names]) {
+    const value = ref[name]
+    if (typeof value === 'number' || typeof value === 'string') return value
+  }
+  return undefined
+}
+
+function invalid(field: string, model: string, key: unknown): ValidationError {
+  const label = typeof key === 'number' ? `ID=${key}` : `"${String(key)}"`
+  return new ValidationError({ [field]: [`Invalid value for '${field}': ${model} object with ${label} not found`] })
+}
+
+/** Lon/lat box of a polygon; refuses coordinates outside EPSG:4326. */
+function lonLatBox(field: string, polygon: { coordinates: number[][][] }): [number, number, number, number] {
+  const points = polygon.coordinates.flat()
+  const xs = points.map((p) => p[0])
+  const ys = points.map((p) => p[1])
+  const box: [number, number, number, number] = [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)]
+  if (box[0] < -180 || box[2] > 180 || box[1] < -90 || box[3] > 90) {
+    throw new ValidationError({ [field]: ['Coordinates must lie within longitude -180..180 and latitude -90..90.'] })
+  }
+  return box
+}
+
+export type ResourceWriteService = ReturnType<typeof createResourceWriteService>
+
+export function createResourceWriteService(deps: { db: Db; clock: Clock; resources: ResourceService }) {
+  const { db, clock, resources } = deps
+
+  async function heldCodenames(caller: Caller, id: number): Promise<Set<string>> {
+    const rows = await db
+      .selectFrom('resource_user_perms')
+      .select('codename')
+      .where('resource_id', '=', id)
+      .where('user_id', '=', caller.userId)
+      .unionAll(db.selectFrom('resource_group_perms').select('codename').where('resource_id', '=', id).where('group_id', 'in', caller.groupIds))
+      .execute()
+    return new Set(rows.map((r) => r.codename))
+  }
+
+  /** Each kind of change needs its own codename (spec 4.1); superusers and staff need none. */
+  async function assertMayChange(caller: Caller, id: number, update: Update): Promise<void> {
+    if (!caller.authenticated) throw new PermissionDenied('Authentication credentials were not provided.')
+    if (isAdmin(caller)) return
+    const held = await heldCodenames(caller, id)
+    const needed = new Set<string>()
+    for (const key of Object.keys(update)) {
+      if ((PUBLISHING as readonly string[]).includes(key)) needed.add(PUBLISH)
+      else if (key === 'owner') needed.add(CHANGE_PERMISSIONS)
+      else needed.add(CHANGE_METADATA)
+    }
+    if (needed.size === 0) needed.add(CHANGE_METADATA)
+    for (const codename of needed) if (!held.has(codename)) throw new PermissionDenied()
+  }
+
+  async function codeListId(trx: Trx, field: keyof typeof CODE_LISTS, ref: Reference | null): Promise<number | null> {
+    if (ref === null) return null
+    const [table, , model] = CODE_LISTS[field]
+    const key = keyOf(ref, ['identifier'])
+    const row =
+      typeof key === 'number'
+        ? await trx.selectFrom(table).select('id').where('id', '=', key).executeTakeFirst()
+        : typeof key === 'string'
+          ? await trx.selectFrom(table).select('id').where('identifier', '=', key).executeTakeFirst()
+          : undefined
+    if (!row) throw invalid(field, model, key)
+    return row.id
+  }
+
+  async function userId(trx: Trx, field: string, ref: Reference): Promise<number> {
+    const key = keyOf(ref, ['username'])
+    const row =
+      typeof key === 'number'
+        ? await trx.selectFrom('users').select('id').where('id', '=', key).executeTakeFirst()
+        : typeof key === 'string'
+          ? await trx.selectFrom('users').select('id').where('username', '=', key).executeTakeFirst()
+          : undefined
+    if (!row || row.id === -1) throw invalid(field, 'User', key)
+    return row.id
+  }
+
+  async function groupId(trx: Trx, ref: Reference | null): Promise<number | null> {
+    if (ref === null) return null
+    const key = keyOf(ref, ['name', 'slug'])
+    const row =
+      typeof key === 'number'
+        ? await trx.selectFrom('auth_groups').select('id').where('id', '=', key).executeTakeFirst()
+        : typeof key === 'string'
+          ? await trx.selectFrom('auth_groups').select('id').where('name', '=', key).executeTakeFirst()
+          : undefined
+    if (!row) throw invalid('group', 'Group', key)
+    return row.id
+  }
+
+  /** Keywords by name (created when new, as django-taggit does), slug or pk. */
+  async function keywordIds(trx: Trx, refs: Reference[], now: string): Promise<number[]> {
+    const ids: number[] = []
+    for (const ref of refs) {
+      const key = keyOf(ref, ['name', 'slug'])
+      if (typeof key === 'number') {
+        const row = await trx.selectFrom('keywords').select('id').where('id', '=', key).executeTakeFirst()
+        if (!row) throw invalid('keywords', 'HierarchicalKeyword', key)
+        ids.push(row.id)
+        continue
+      }
+      const name = typeof key === 'string' ? key.trim() : ''
+      if (!name || name.length > 255) throw new ValidationError({ keywords: ['Each keyword needs a name of 1 to 255 characters.'] })
+      const slug = slugify(name) || name.toLowerCase()
+      const found = await trx.selectFrom('keywords').select('id').where((eb) => eb.or([eb('name', '=', name), eb('slug', '=', slug)])).executeTakeFirst()
+      if (found) {
+        ids.push(found.id)
+        continue
+      }
+      const created = await trx
+        .insertInto('keywords')
+        .values({ name, slug, path: '', depth: 1, numchild: 0, created: now, last_updated: now })
+        .returning('id')
+        .executeTakeFirstOrThrow()
+      ids.push(created.id)
+    }
+    return [...new Set(ids)]
+  }
+
+  async function lookupIds(trx: Trx, field: 'regions' | 'tkeywords', refs: Reference[]): Promise<number[]> {
+    const ids: number[] = []
+    for (const ref of refs) {
+      const key = keyOf(ref, field === 'regions' ? ['code', 'name'] : ['slug', 'uri', 'name'])
+      let row: { id: number } | undefined
+      if (typeof key === 'number') {
+        row = await trx.selectFrom(field === 'regions' ? 'regions' : 'thesaurus_keywords').select('id').where('id', '=', key).executeTakeFirst()
+      } else if (typeof key === 'string' && field === 'regions') {
+        row = await trx.selectFrom('regions').select('id').where((eb) => eb.or([eb('code', '=', key), eb('name', '=', key)])).executeTakeFirst()
+      } else if (typeof key === 'string') {
+        row = await trx.selectFrom('thesaurus_keywords').select('id').where((eb) => eb.or([eb('slug', '=', key), eb('about', '=', key)])).executeTakeFirst()
+      }
+      if (!row) throw invalid(field, field === 'regions' ? 'Region' : 'ThesaurusKeyword', key)
+      ids.push(row.id)
+    }
+    return [...new Set(ids)]
+  }
+
+  async function replaceLinks(trx: Trx, table: 'resource_keywords' | 'resource_regions' | 'resource_tkeywords', column: 'keyword_id' | 'region_id' | 'tkeyword_id', id: number, wanted: number[], now: string) {
+    const rows = (await trx.selectFrom(table).selectAll().where('resource_id', '=', id).execute()) as unknown as Record<string, number>[]
+    const current = rows.map((r) => r[column])
+    const gone = current.filter((ref) => !wanted.includes(ref))
+    const added = wanted.filter((ref) => !current.includes(ref))
+    if (gone.length) await trx.deleteFrom(table).where('resource_id', '=', id).where(column as 'keyword_id', 'in', gone).execute()
+    if (added.length) {
+      await trx
+        .insertInto(table)
+        .values(added.map((ref) => ({ resource_id: id, [column]: ref, created: now, last_updated: now }) as never))
+        .execute()
+    }
+  }
+
+  function datetime(field: string, value: string | null | undefined): string | null | undefined {
+    if (value === null || value === undefined) return value
+    const normalised = normaliseDatetime(value)
+    if (!normalised) throw new ValidationError({ [field]: ['Datetime has wrong format.'] })
+    return normalised
+  }
+
+  async function apply(trx: Trx, id: number, type: string, update: Update): Promise<void> {
+    const now = clock.now()
+    const row: Record<string, unknown> = { last_updated: now }
+    for (const field of TEXT_FIELDS) if (update[field] !== undefined) row[field] = update[field]
+    for (const field of ['date', 'temporal_extent_start', 'temporal_extent_end'] as const) {
+      const value = datetime(field, update[field])
+      if (value !== undefined) row[field] = value
+    }
+    const current = await trx.selectFrom('resources').select(['temporal_extent_start', 'temporal_extent_end', 'srid']).where('id', '=', id).executeTakeFirstOrThrow()
+    const start = (row.temporal_extent_start ?? current.temporal_extent_start) as string | null
+    const end = (row.temporal_extent_end ?? current.temporal_extent_end) as string | null
+    if (start && end && start > end) throw new ValidationError({ temporal_extent_end: ['The end of the temporal extent must not be before its start.'] })
+    for (const field of ['popular_count', 'share_count', 'rating'] as const) if (update[field] !== undefined) row[field] = Number(update[field])
+    for (const field of [...PUBLISHING, 'metadata_only'] as const) if (update[field] !== undefined) row[field] = bool(update[field] as boolean)
+    if (update.srid !== undefined) row.srid = update.srid.startsWith('EPSG:') ? update.srid : `EPSG:${update.srid}`
+    if (update.bbox_polygon !== undefined) row.bbox_polygon = update.bbox_polygon ? JSON.stringify(update.bbox_polygon) : null
+    const srid = (row.srid ?? current.srid) as string
+    const lonLat = update.ll_bbox_polygon !== undefined ? update.ll_bbox_polygon : srid === 'EPSG:4326' ? update.bbox_polygon : undefined
+    if (lonLat !== undefined) {
+      const box = lonLat ? lonLatBox(update.ll_bbox_polygon !== undefined ? 'll_bbox_polygon' : 'bbox_polygon', lonLat) : null
+      Object.assign(row, {
+        ll_bbox_polygon: lonLat ? JSON.stringify(lonLat) : null,
+        ll_minx: box?.[0] ?? null,
+        ll_miny: box?.[1] ?? null,
+        ll_maxx: box?.[2] ?? null,
+        ll_maxy: box?.[3] ?? null
+      })
+    }
+    for (const field of Object.keys(CODE_LISTS) as (keyof typeof CODE_LISTS)[]) {
+      if (update[field] !== undefined) row[CODE_LISTS[field][1]] = await codeListId(trx, field, update[field] as Reference | null)
+    }
+    if (update.group !== undefined) row.group_id = await groupId(trx, update.group as Reference | null)
+    if (update.owner !== undefined) row.owner_id = await userId(trx, 'owner', update.owner as Reference)
+    for (const field of ['poc', 'metadata_author'] as const) {
+      if (update[field] !== undefined) row[`${field}_id`] = update[field] === null ? null : await userId(trx, field, update[field] as Reference)
+    }
+    await trx
+      .updateTable('resources')
+      .set((eb) => ({ ...row, version: eb('version', '+', 1) }))
+      .where('id', '=', id)
+      .execute()
+    if (update.keywords !== undefined) await replaceLinks(trx, 'resource_keywords', 'keyword_id', id, await keywordIds(trx, update.keywords as Reference[], now), now)
+    if (update.regions !== undefined) await replaceLinks(trx, 'resource_regions', 'region_id', id, await lookupIds(trx, 'regions', update.regions as Reference[]), now)
+    if (update.tkeywords !== undefined) await replaceLinks(trx, 'resource_tkeywords', 'tkeyword_id', id, await lookupIds(trx, 'tkeywords', update.tkeywords as Reference[]), now)
+
+    const extension = type === 'layer' ? LAYER_FIELDS : type === 'map' ? MAP_FIELDS : []
+    const extra: Record<string, unknown> = {}
+    for (const field of extension) {
+      const value = update[field]
+      if (value !== undefined) extra[field] = typeof value === 'boolean' ? bool(value) : value
+    }
+    if (Object.keys(extra).length > 0) {
+      const table = type === 'layer' ? 'layers' : 'maps'
+      await trx
+        .updateTable(table)
+        .set((eb) => ({ ...extra, last_updated: now, version: eb('version', '+', 1) }))
+        .where('resource_id', '=', id)
+        .execute()
+    }
+  }
+
+  return {
+    /**
+     * PATCH (partial) or PUT (title and abstract required) on a resource's detail URL. Read-only
+     * and unknown fields are ignored, as DRF does; the whole change is one transaction.
+     */
+    async update(endpoint: ResourceEndpoint, caller: Caller, id: number, body: unknown, partial: boolean) {
+      // Authentication is checked before the object is looked up (spec 1.8): anonymous is 403 even for a missing id.
+      if (!caller.authenticated) throw new PermissionDenied('Authentication credentials were not provided.')
+      await resources.findVisibleId(endpoint, caller, id)
+      const update = validate(ResourceUpdate, body)
+      if (!partial) {
+        const missing = (['title', 'abstract'] as const).filter((f) => update[f] === undefined)
+        if (missing.length) throw new ValidationError(Object.fromEntries(missing.map((f) => [f, ['This field is required.']])))
+      }
+      await assertMayChange(caller, id, update)
+      await db.transaction().execute(async (trx) => {
+        const { resource_type } = await trx.selectFrom('resources').select('resource_type').where('id', '=', id).executeTakeFirstOrThrow()
+        await apply(trx, id, resource_type, update)
+      })
+      // Rendered without the visibility test: the change may have hidden it (metadata_only).
+      return resources.renderOne(endpoint, caller, id)
+    },
+
+    /** DELETE: needs delete_resourcebase; links, grants and extension rows go with the resource. */
+    async remove(endpoint: ResourceEndpoint, caller: Caller, id: number): Promise<void> {
+      if (!caller.authenticated) throw new PermissionDenied('Authentication credentials were not provided.')
+      await resources.findVisibleId(endpoint, caller, id)
+      if (!isAdmin(caller) && !(await heldCodenames(caller, id)).has(DELETE)) throw new PermissionDenied()
+      await db.transaction().execute(async (trx) => {
+        await trx.deleteFrom('resources').where('id', '=', id).execute()
+      })
+    }
+  }
+}
