@@ -1,6 +1,6 @@
 import type { Transaction } from 'kysely'
 import type { z } from 'zod'
-import { CHANGE_METADATA, CHANGE_PERMISSIONS, DELETE, PUBLISH } from '../../src-shared/api/permissions'
+import { CHANGE, CHANGE_METADATA, CHANGE_PERMISSIONS, DELETE, PUBLISH } from '../../src-shared/api/permissions'
 import { ResourceUpdate } from '../../src-shared/api/schemas'
 import type { Clock } from '../clock'
 import type { Db } from '../db/database'
@@ -9,6 +9,7 @@ import { slugify } from '../db/reference-data'
 import { PermissionDenied, ValidationError } from '../http/errors'
 import { validate } from '../http/validate'
 import { normaliseDatetime } from '../query/drest.kysely'
+import type { DrestQuery } from '../query/drest.parse'
 import { type Caller, isAdmin } from './caller'
 import type { ResourceService } from './resources.service'
 import type { ResourceEndpoint } from './serializers/resource.serializer'
@@ -20,6 +21,26 @@ type Reference = number | string | Record<string, unknown>
 const PUBLISHING = ['featured', 'is_published', 'is_approved'] as const
 const LAYER_FIELDS = ['is_mosaic', 'has_time', 'has_elevation', 'time_regex', 'elevation_regex', 'use_featureinfo_custom_template', 'featureinfo_custom_template'] as const
 const MAP_FIELDS = ['zoom', 'projection', 'center_x', 'center_y', 'urlsuffix', 'featuredurl'] as const
+const APP_FIELDS = ['name', 'zoom', 'projection', 'center_x', 'center_y', 'urlsuffix'] as const
+const APP_TYPES = new Set(['geoapp', 'geostory', 'dashboard'])
+
+/** The app blob: `data` (or `blob`), an object or JSON text; null when neither was sent. */
+function appBlob(update: Update): string | null | undefined {
+  const value = update.data !== undefined ? update.data : update.blob
+  if (value === undefined) return undefined
+  if (value === null) return null
+  if (typeof value === 'string') {
+    try {
+      JSON.parse(value)
+    } catch {
+      throw new ValidationError({ data: ['Value must be valid JSON.'] })
+    }
+    return value
+  }
+  const text = JSON.stringify(value)
+  if (text.length > 16 * 1024 * 1024) throw new ValidationError({ data: ['The app data may not exceed 16 MB.'] })
+  return text
+}
 const TEXT_FIELDS = [
   'title', 'abstract', 'purpose', 'attribution', 'doi', 'date_type', 'edition', 'maintenance_frequency', 'constraints_other',
   'language', 'supplemental_information', 'data_quality_statement', 'thumbnail_url'
@@ -85,6 +106,7 @@ export function createResourceWriteService(deps: { db: Db; clock: Clock; resourc
     for (const key of Object.keys(update)) {
       if ((PUBLISHING as readonly string[]).includes(key)) needed.add(PUBLISH)
       else if (key === 'owner') needed.add(CHANGE_PERMISSIONS)
+      else if (key === 'data' || key === 'blob') needed.add(CHANGE)
       else needed.add(CHANGE_METADATA)
     }
     if (needed.size === 0) needed.add(CHANGE_METADATA)
@@ -243,14 +265,23 @@ export function createResourceWriteService(deps: { db: Db; clock: Clock; resourc
     if (update.regions !== undefined) await replaceLinks(trx, 'resource_regions', 'region_id', id, await lookupIds(trx, 'regions', update.regions as Reference[]), now)
     if (update.tkeywords !== undefined) await replaceLinks(trx, 'resource_tkeywords', 'tkeyword_id', id, await lookupIds(trx, 'tkeywords', update.tkeywords as Reference[]), now)
 
-    const extension = type === 'layer' ? LAYER_FIELDS : type === 'map' ? MAP_FIELDS : []
+    const isApp = APP_TYPES.has(type)
+    const extension = type === 'layer' ? LAYER_FIELDS : type === 'map' ? MAP_FIELDS : isApp ? APP_FIELDS : []
     const extra: Record<string, unknown> = {}
     for (const field of extension) {
       const value = update[field]
       if (value !== undefined) extra[field] = typeof value === 'boolean' ? bool(value) : value
     }
+    if (isApp) {
+      const blob = appBlob(update)
+      if (blob !== undefined) extra.data = blob
+      if (typeof extra.name === 'string') {
+        const taken = await trx.selectFrom('geoapps').select('resource_id').where('name', '=', extra.name).where('resource_id', '<>', id).executeTakeFirst()
+        if (taken) throw new ValidationError(["A GeoApp with the same 'name' already exists!"])
+      }
+    }
     if (Object.keys(extra).length > 0) {
-      const table = type === 'layer' ? 'layers' : 'maps'
+      const table = type === 'layer' ? 'layers' : type === 'map' ? 'maps' : 'geoapps'
       await trx
         .updateTable(table)
         .set((eb) => ({ ...extra, last_updated: now, version: eb('version', '+', 1) }))
@@ -264,12 +295,13 @@ export function createResourceWriteService(deps: { db: Db; clock: Clock; resourc
      * PATCH (partial) or PUT (title and abstract required) on a resource's detail URL. Read-only
      * and unknown fields are ignored, as DRF does; the whole change is one transaction.
      */
-    async update(endpoint: ResourceEndpoint, caller: Caller, id: number, body: unknown, partial: boolean) {
+    async update(endpoint: ResourceEndpoint, caller: Caller, id: number, body: unknown, partial: boolean, query?: DrestQuery) {
       // Authentication is checked before the object is looked up (spec 1.8): anonymous is 403 even for a missing id.
       if (!caller.authenticated) throw new PermissionDenied('Authentication credentials were not provided.')
       await resources.findVisibleId(endpoint, caller, id)
       const update = validate(ResourceUpdate, body)
-      if (!partial) {
+      // Geoapp serializers skip field validation (spec 3.7), so a PUT there needs no title either.
+      if (!partial && endpoint !== 'geoapps' && endpoint !== 'geostories') {
         const missing = (['title', 'abstract'] as const).filter((f) => update[f] === undefined)
         if (missing.length) throw new ValidationError(Object.fromEntries(missing.map((f) => [f, ['This field is required.']])))
       }
@@ -279,7 +311,7 @@ export function createResourceWriteService(deps: { db: Db; clock: Clock; resourc
         await apply(trx, id, resource_type, update)
       })
       // Rendered without the visibility test: the change may have hidden it (metadata_only).
-      return resources.renderOne(endpoint, caller, id)
+      return resources.renderOne(endpoint, caller, id, query)
     },
 
     /** DELETE: needs delete_resourcebase; links, grants and extension rows go with the resource. */

@@ -333,8 +333,8 @@ export function createResourceService(deps: { db: Db; config: Config; system: Sy
   }
 
   /** One resource as the caller sees it, without the visibility test (the caller just wrote it). */
-  async function renderOne(endpoint: ResourceEndpoint, caller: Caller, id: number): Promise<ResourceDto> {
-    const [dto] = await renderSelected(endpoint, [id], caller)
+  async function renderOne(endpoint: ResourceEndpoint, caller: Caller, id: number, query?: DrestQuery): Promise<ResourceDto> {
+    const [dto] = await renderSelected(endpoint, [id], caller, query)
     if (!dto) throw new NotFound()
     return dto
   }

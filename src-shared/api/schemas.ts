@@ -309,8 +309,12 @@ export const ResourceUpdate = z
     projection: text(32),
     center_x: z.number(),
     center_y: z.number(),
-    urlsuffix: text(255),
-    featuredurl: text(255)
+    urlsuffix: text(255).nullable(),
+    featuredurl: text(255),
+    // Geoapps and geostories: the app's JSON blob (an object, or JSON text as MapStore sends it)
+    name: text(255).min(1, 'This field may not be blank.'),
+    data: z.unknown(),
+    blob: z.unknown()
   })
   .partial()
   .describe('PATCH body of a resource; PUT additionally needs title and abstract. Read-only fields are ignored.')

@@ -151,7 +151,7 @@ describe('who may write', () => {
   })
 
   it('lets the admin edit anything', async () => {
-    const res = await patch(`/api/v2/layers/${fx.privateLayerId}`, { title: 'Admin edit' }, 'admin' as never)
+    const res = await patch(`/api/v2/layers/${fx.privateLayerId}`, { title: 'Admin edit' }, 'admin')
     expect(res.status).toBe(200)
     expect(one('SELECT title FROM resources WHERE id = ?', fx.privateLayerId).title).toBe('Admin edit')
   })
@@ -174,6 +174,51 @@ describe('DELETE', () => {
     expect(tombstones).toContainEqual({ table_name: 'resources', row_uuid: uuid })
     expect(tombstones.some((t) => t.table_name === 'maps')).toBe(true)
     expect(one('SELECT count(*) AS n FROM resource_extents WHERE id = ?', id).n).toBe(0)
+  })
+})
+
+describe('geoapps and geostories', () => {
+  const app = (type: string) =>
+    one('SELECT r.id, a.name FROM resources r JOIN geoapps a ON a.resource_id = r.id WHERE r.resource_type = ? AND r.owner_id = ? ORDER BY r.id LIMIT 1', type, userId(fx.plainUser)) ??
+    one('SELECT r.id, a.name FROM resources r JOIN geoapps a ON a.resource_id = r.id WHERE r.resource_type = ? ORDER BY r.id LIMIT 1', type)
+
+  it('replaces the blob given as `blob`, and shows it only with include[]=data', async () => {
+    const { id } = app('geoapp')
+    const blob = { test_data: { test: ['test_1', 'test_2', 'test_3', 'test_4'] } }
+    const res = await patch(`/api/v2/geoapps/${id}`, { blob }, 'admin')
+    expect(res.status, res.text).toBe(200)
+    expect(res.body.geoapp.data).toBeUndefined()
+    const read = await request(server, `/api/v2/geoapps/${id}?include[]=data`, { who: 'admin' })
+    expect(Object.keys(read.body)).toEqual(['geoapp'])
+    expect(read.body.geoapp.data).toEqual(blob)
+    expect(JSON.parse(one('SELECT data FROM geoapps WHERE resource_id = ?', id).data)).toEqual(blob)
+  })
+
+  it('takes the data of a geostory as JSON text, as MapStore sends it, and echoes it with include[]=data', async () => {
+    const { id } = app('geostory')
+    const story = { type: 'cascade', sections: [{ type: 'title', id: 's1', title: 'Edited story', contents: [] }], settings: {} }
+    const res = await patch(`/api/v2/geostories/${id}?include[]=data`, { title: 'Edited story', data: JSON.stringify(story) }, 'admin')
+    expect(res.status, res.text).toBe(200)
+    expect(res.body.geostory).toMatchObject({ title: 'Edited story', data: story })
+  })
+
+  it('refuses data that is not JSON, and a name another app already has', async () => {
+    const { id } = app('geostory')
+    const before = changeCount()
+    const bad = await patch(`/api/v2/geostories/${id}`, { data: '{not json' }, 'admin')
+    expect(bad.status).toBe(400)
+    expect(bad.body).toEqual({ data: ['Value must be valid JSON.'] })
+    const other = app('geoapp')
+    const taken = await patch(`/api/v2/geostories/${id}`, { name: other.name }, 'admin')
+    expect(taken.status).toBe(400)
+    expect(taken.body).toEqual(["A GeoApp with the same 'name' already exists!"])
+    expect(changeCount()).toBe(before)
+  })
+
+  it('answers 405 to a POST on a detail URL', async () => {
+    const res = await request(server, `/api/v2/geoapps/${app('geoapp').id}`, { method: 'POST', who: 'admin', body: {} })
+    expect(res.status).toBe(405)
+    expect(res.body).toEqual({ detail: 'Method "POST" not allowed.' })
   })
 })
 

@@ -103,13 +103,12 @@ export function resourcesRouter(s: Services): Router {
         res.json({ [USER_FIELDS.has(field) ? 'user' : field]: dto[field] })
       })
     }
-    if (endpoint !== 'geoapps' && endpoint !== 'geostories') {
-      for (const [method, partial] of [['patch', true], ['put', false]] as const) {
-        router[method](`/${endpoint}/:id`, async (req, res) => {
-          const body = unwrap(req.body, singular)
-          res.json({ [singular]: await s.writes.update(endpoint, callerOf(res), idParam(req.params.id), body, partial) })
-        })
-      }
+    for (const [method, partial] of [['patch', true], ['put', false]] as const) {
+      router[method](`/${endpoint}/:id`, async (req, res) => {
+        const body = unwrap(req.body, singular)
+        const updated = await s.writes.update(endpoint, callerOf(res), idParam(req.params.id), body, partial, listQuery(req))
+        res.json({ [singular]: updated })
+      })
     }
     router.delete(`/${endpoint}/:id`, async (req, res) => {
       await s.writes.remove(endpoint, callerOf(res), idParam(req.params.id))
