@@ -113,43 +113,36 @@ export function createResourceWriteService(deps: { db: Db; clock: Clock; resourc
     for (const codename of needed) if (!held.has(codename)) throw new PermissionDenied()
   }
 
+  /** The id of the row a client named by pk (a number) or by its name column (a string). */
+  async function idOf(trx: Trx, table: 'users' | 'auth_groups' | (typeof CODE_LISTS)[keyof typeof CODE_LISTS][0], nameColumn: string, key: unknown) {
+    if (typeof key !== 'number' && typeof key !== 'string') return undefined
+    const column = typeof key === 'number' ? 'id' : nameColumn
+    const row = await trx.selectFrom(table as 'users').select('id').where(column as 'id', '=', key as number).executeTakeFirst()
+    return row?.id
+  }
+
   async function codeListId(trx: Trx, field: keyof typeof CODE_LISTS, ref: Reference | null): Promise<number | null> {
     if (ref === null) return null
     const [table, , model] = CODE_LISTS[field]
     const key = keyOf(ref, ['identifier'])
-    const row =
-      typeof key === 'number'
-        ? await trx.selectFrom(table).select('id').where('id', '=', key).executeTakeFirst()
-        : typeof key === 'string'
-          ? await trx.selectFrom(table).select('id').where('identifier', '=', key).executeTakeFirst()
-          : undefined
-    if (!row) throw invalid(field, model, key)
-    return row.id
+    const id = await idOf(trx, table, 'identifier', key)
+    if (id === undefined) throw invalid(field, model, key)
+    return id
   }
 
   async function userId(trx: Trx, field: string, ref: Reference): Promise<number> {
     const key = keyOf(ref, ['username'])
-    const row =
-      typeof key === 'number'
-        ? await trx.selectFrom('users').select('id').where('id', '=', key).executeTakeFirst()
-        : typeof key === 'string'
-          ? await trx.selectFrom('users').select('id').where('username', '=', key).executeTakeFirst()
-          : undefined
-    if (!row || row.id === -1) throw invalid(field, 'User', key)
-    return row.id
+    const id = await idOf(trx, 'users', 'username', key)
+    if (id === undefined || id === -1) throw invalid(field, 'User', key)
+    return id
   }
 
   async function groupId(trx: Trx, ref: Reference | null): Promise<number | null> {
     if (ref === null) return null
     const key = keyOf(ref, ['name', 'slug'])
-    const row =
-      typeof key === 'number'
-        ? await trx.selectFrom('auth_groups').select('id').where('id', '=', key).executeTakeFirst()
-        : typeof key === 'string'
-          ? await trx.selectFrom('auth_groups').select('id').where('name', '=', key).executeTakeFirst()
-          : undefined
-    if (!row) throw invalid('group', 'Group', key)
-    return row.id
+    const id = await idOf(trx, 'auth_groups', 'name', key)
+    if (id === undefined) throw invalid('group', 'Group', key)
+    return id
   }
 
   /** Keywords by name (created when new, as django-taggit does), slug or pk. */

@@ -84,15 +84,8 @@ export function fire(target: Target, settings: LoadSettings): Promise<Sample> {
   })
 }
 
-/** Medians over rounds, and what went wrong in any round. */
-export interface Summary {
-  p50: number
-  p99: number
-  rps: number
-  requests: number
-  unexpected: Record<string, number>
-  errors: number
-}
+/** Medians over rounds, and what went wrong in any round (same fields as one round's Sample). */
+export type Summary = Sample
 
 export function summarise(samples: Sample[]): Summary {
   const unexpected: Record<string, number> = {}
