@@ -29,8 +29,22 @@ export const OPERATIONS: Operation[] = [
   { method: 'get', path: '/api/v2/', tag: 'root', summary: 'Absolute list URL of every family', response: z.record(z.string(), z.string()) },
   ...families.flatMap(([path, plural, singular]): Operation[] => [
     { method: 'get', path: `/api/v2/${path}/`, tag: path, summary: `List ${plural} the caller may view`, query: schemas.ListQuery, response: list(plural, schemas.Resource) },
-    { method: 'get', path: `/api/v2/${path}/{id}/`, tag: path, summary: `One ${singular}`, response: wrap(singular, schemas.Resource) }
+    { method: 'get', path: `/api/v2/${path}/{id}/`, tag: path, summary: `One ${singular}`, response: wrap(singular, schemas.Resource) },
+    { method: 'patch', path: `/api/v2/${path}/{id}/`, tag: path, summary: `Change some fields of a ${singular}`, body: schemas.ResourceUpdate, response: wrap(singular, schemas.Resource) },
+    { method: 'put', path: `/api/v2/${path}/{id}/`, tag: path, summary: `Change a ${singular} (title and abstract required)`, body: schemas.ResourceUpdate, response: wrap(singular, schemas.Resource) },
+    { method: 'delete', path: `/api/v2/${path}/{id}/`, tag: path, summary: `Delete a ${singular}`, status: 204 }
   ]),
+  { method: 'put', path: '/api/v2/resources/{id}/set_perms/', tag: 'resources', summary: 'Replace every grant (echoes the body)', body: schemas.PermSpecRequest, response: schemas.PermSpecRequest },
+  { method: 'post', path: '/api/v2/resources/{id}/favorite/', tag: 'resources', summary: "Add to the caller's favourites", response: schemas.MessageBody, status: 201 },
+  { method: 'delete', path: '/api/v2/resources/{id}/favorite/', tag: 'resources', summary: "Remove from the caller's favourites", response: schemas.MessageBody },
+  { method: 'post', path: '/api/v2/users/', tag: 'users', summary: 'Create a user (superuser/staff)', body: schemas.UserWrite, response: wrap('user', schemas.User), status: 201 },
+  { method: 'patch', path: '/api/v2/users/{id}/', tag: 'users', summary: 'Change a user (superuser/staff)', body: schemas.UserWrite, response: wrap('user', schemas.User) },
+  { method: 'put', path: '/api/v2/users/{id}/', tag: 'users', summary: 'Change a user (superuser/staff)', body: schemas.UserWrite, response: wrap('user', schemas.User) },
+  { method: 'delete', path: '/api/v2/users/{id}/', tag: 'users', summary: 'Delete a user who owns no resources (superuser/staff)', status: 204 },
+  { method: 'post', path: '/api/v2/groups/', tag: 'groups', summary: 'Create a group (superuser/staff)', body: schemas.GroupWrite, response: wrap('group_profile', schemas.GroupProfile), status: 201 },
+  { method: 'patch', path: '/api/v2/groups/{id}/', tag: 'groups', summary: 'Change a group (superuser/staff or its managers)', body: schemas.GroupWrite, response: wrap('group_profile', schemas.GroupProfile) },
+  { method: 'put', path: '/api/v2/groups/{id}/', tag: 'groups', summary: 'Change a group (superuser/staff)', body: schemas.GroupWrite, response: wrap('group_profile', schemas.GroupProfile) },
+  { method: 'delete', path: '/api/v2/groups/{id}/', tag: 'groups', summary: 'Delete a group with its memberships and grants (superuser/staff)', status: 204 },
   { method: 'get', path: '/api/v2/resources/resource_types/', tag: 'resources', summary: 'Visible resources per type', response: z.object({ resource_types: z.array(z.object({ name: z.string(), count: z.number().int() })) }) },
   ...['approved', 'published', 'featured'].map((action): Operation => ({ method: 'get', path: `/api/v2/resources/${action}/`, tag: 'resources', summary: `Visible resources that are ${action}`, query: schemas.ListQuery, response: list('resources', schemas.Resource) })),
   { method: 'get', path: '/api/v2/resources/favorites/', tag: 'resources', summary: "The caller's favourites", query: schemas.ListQuery, response: list('favorites', schemas.Resource) },

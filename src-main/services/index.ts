@@ -1,4 +1,5 @@
 import type { Clock } from '../clock'
+import { type AccountService, createAccountService } from './accounts.service'
 import type { Config } from '../config'
 import type { Db } from '../db/database'
 import { type AuthService, createAuthService } from './auth.service'
@@ -17,6 +18,7 @@ export interface Services {
   permissions: PermissionService
   favorites: FavoriteService
   writes: ResourceWriteService
+  accounts: AccountService
   users: UserService
   lookups: LookupService
   uploads: UploadService
@@ -47,6 +49,7 @@ export function createServices(deps: ServiceDeps): Services {
     permissions: createPermissionService({ db, clock, resources }),
     favorites: createFavoriteService({ db, clock, resources }),
     writes: createResourceWriteService({ db, clock, resources }),
+    accounts: createAccountService({ db, clock, system, users }),
     users,
     lookups: createLookupService({ db, config, system, url, users }),
     uploads: createUploadService({ db, clock, url, resources })

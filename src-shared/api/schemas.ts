@@ -320,6 +320,39 @@ export const ResourceUpdate = z
   .describe('PATCH body of a resource; PUT additionally needs title and abstract. Read-only fields are ignored.')
 registry.add(ResourceUpdate, { id: 'ResourceUpdate' })
 
+export const UserWrite = z
+  .looseObject({
+    username: z
+      .string({ error: 'This field is required.' })
+      .min(1, 'This field may not be blank.')
+      .max(150, 'Ensure this field has no more than 150 characters.')
+      .regex(/^[\w.@+-]+$/u, 'Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.'),
+    first_name: text(150),
+    last_name: text(150),
+    email: z.union([z.literal(''), z.email('Enter a valid email address.').max(254)]),
+    is_superuser: z.boolean({ error: 'Must be a valid boolean.' }),
+    is_staff: z.boolean({ error: 'Must be a valid boolean.' }),
+    is_active: z.boolean({ error: 'Must be a valid boolean.' }),
+    password: z.string().min(8, 'Ensure this field has at least 8 characters.').max(4096)
+  })
+  .partial()
+  .describe('User fields a superuser may set; `password` is stored as a salted scrypt hash and never shown.')
+registry.add(UserWrite, { id: 'UserWrite' })
+
+export const GroupWrite = z
+  .looseObject({
+    title: text(255).min(1, 'This field may not be blank.'),
+    slug: z.string().min(1).max(255).regex(/^[-a-zA-Z0-9_]+$/, 'Enter a valid "slug" consisting of letters, numbers, underscores or hyphens.'),
+    description: text(20000),
+    email: z.union([z.literal(''), z.email('Enter a valid email address.').max(254)]).nullable(),
+    access: z.enum(['public', 'public-invite', 'private'], { error: 'Expected public, public-invite or private.' }),
+    logo: text(2048).nullable(),
+    categories: z.array(text(255), { error: 'Expected a list of category slugs.' }).max(100)
+  })
+  .partial()
+  .describe('Group profile fields; the Django group is created with the slug as its name.')
+registry.add(GroupWrite, { id: 'GroupWrite' })
+
 export const MessageBody = z.object({ message: z.string() })
 registry.add(MessageBody, { id: 'Message' })
 

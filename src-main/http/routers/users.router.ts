@@ -3,6 +3,7 @@ import type { Services } from '../../services'
 import { callerOf } from '../auth'
 import { idParam, listBody, listQuery } from '../envelope'
 import { methodNotAllowed } from '../method-guard'
+import { unwrap } from '../validate'
 
 export function usersRouter(s: Services): Router {
   const router = Router()
@@ -19,6 +20,18 @@ export function usersRouter(s: Services): Router {
   })
   router.get('/users/:id/resources', async (req, res) => {
     res.json(await s.users.resourcesOf(callerOf(res), idParam(req.params.id)))
+  })
+  router.post('/users', async (req, res) => {
+    res.status(201).json({ user: await s.accounts.createUser(callerOf(res), unwrap(req.body, 'user')) })
+  })
+  for (const [method, partial] of [['patch', true], ['put', false]] as const) {
+    router[method]('/users/:id', async (req, res) => {
+      res.json({ user: await s.accounts.updateUser(callerOf(res), idParam(req.params.id), unwrap(req.body, 'user'), partial) })
+    })
+  }
+  router.delete('/users/:id', async (req, res) => {
+    await s.accounts.deleteUser(callerOf(res), idParam(req.params.id))
+    res.status(204).end()
   })
   router.all(['/users', '/users/:id'], methodNotAllowed({ writesNeedAuth: true }))
   return router
@@ -42,6 +55,18 @@ export function groupsRouter(s: Services): Router {
   })
   router.get('/groups/:id/resources', async (req, res) => {
     res.json(await s.users.groupResources(callerOf(res), idParam(req.params.id)))
+  })
+  for (const [method, partial] of [['patch', true], ['put', false]] as const) {
+    router[method]('/groups/:id', async (req, res) => {
+      res.json({ group_profile: await s.accounts.updateGroup(callerOf(res), idParam(req.params.id), unwrap(req.body, 'group_profile'), partial) })
+    })
+  }
+  router.post('/groups', async (req, res) => {
+    res.status(201).json({ group_profile: await s.accounts.createGroup(callerOf(res), unwrap(req.body, 'group_profile')) })
+  })
+  router.delete('/groups/:id', async (req, res) => {
+    await s.accounts.deleteGroup(callerOf(res), idParam(req.params.id))
+    res.status(204).end()
   })
   router.all(['/groups', '/groups/:id'], methodNotAllowed({ writesNeedAuth: true }))
   return router

@@ -1,0 +1,187 @@
+import { randomUUID } from 'node:crypto'
+import type { Transaction } from 'kysely'
+import type { GroupProfileDto, UserDto } from '../../src-shared/api/dto'
+import { GroupWrite, UserWrite } from '../../src-shared/api/schemas'
+import type { Clock } from '../clock'
+import type { Db } from '../db/database'
+import type { Database } from '../db/schema'
+import { slugify } from '../db/reference-data'
+import { Conflict, NotFound, PermissionDenied, ValidationError } from '../http/errors'
+import { validate } from '../http/validate'
+import { type Caller, type SystemIds, isAdmin } from './caller'
+import { hashPassword } from './passwords'
+import type { UserService } from './users.service'
+
+function requireAdmin(caller: Caller): void {
+  if (!caller.authenticated) throw new PermissionDenied('Authentication credentials were not provided.')
+  if (!isAdmin(caller)) throw new PermissionDenied()
+}
+
+const flag = (value: boolean | undefined) => (value === undefined ? undefined : value ? 1 : 0)
+
+export type AccountService = ReturnType<typeof createAccountService>
+
+/** Users and groups administration (spec 2.3, 2.4): superusers and staff; managers may PATCH their group. */
+export function createAccountService(deps: { db: Db; clock: Clock; system: SystemIds; users: UserService }) {
+  const { db, clock, system, users } = deps
+
+  function userColumns(input: ReturnType<typeof UserWrite.parse>) {
+    const columns: Record<string, unknown> = {}
+    for (const key of ['username', 'first_name', 'last_name', 'email'] as const) if (input[key] !== undefined) columns[key] = input[key]
+    for (const key of ['is_superuser', 'is_staff', 'is_active'] as const) if (input[key] !== undefined) columns[key] = flag(input[key])
+    if (input.password !== undefined) columns.password_hash = hashPassword(input.password)
+    return columns
+  }
+
+  async function usernameFree(username: string | undefined, except?: number): Promise<void> {
+    if (username === undefined) return
+    let query = db.selectFrom('users').select('id').where('username', '=', username)
+    if (except !== undefined) query = query.where('id', '<>', except)
+    if (await query.executeTakeFirst()) throw new ValidationError({ username: ['A user with that username already exists.'] })
+  }
+
+  async function groupFor(caller: Caller, id: number, needAdmin: boolean) {
+    if (!caller.authenticated) throw new PermissionDenied('Authentication credentials were not provided.')
+    const row = await db.selectFrom('group_profiles').select(['id', 'group_id', 'access']).where('id', '=', id).executeTakeFirst()
+    const visible = row && (caller.superuser || row.access !== 'private' || caller.groupIds.includes(row.group_id))
+    if (!isAdmin(caller) && (needAdmin || !row || !caller.managedGroupIds.includes(row.group_id))) throw new PermissionDenied()
+    if (!row || !visible) throw new NotFound()
+    return row
+  }
+
+  async function setCategories(trx: Transaction<Database>, profileId: number, slugs: string[], now: string) {
+    const rows = slugs.length ? await trx.selectFrom('group_categories').select(['id', 'slug']).where('slug', 'in', slugs).execute() : []
+    const unknown = slugs.filter((slug) => !rows.some((r) => r.slug === slug))
+    if (unknown.length) throw new ValidationError({ categories: [`Unknown group categories: ${unknown.join(', ')}.`] })
+    await trx.deleteFrom('group_profile_categories').where('group_profile_id', '=', profileId).execute()
+    if (rows.length) {
+      await trx
+        .insertInto('group_profile_categories')
+        .values(rows.map((r) => ({ group_profile_id: profileId, category_id: r.id, created: now, last_updated: now })))
+        .execute()
+    }
+  }
+
+  return {
+    async createUser(caller: Caller, body: unknown): Promise<UserDto> {
+      requireAdmin(caller)
+      const input = validate(UserWrite, body)
+      if (!input.username) throw new ValidationError({ username: ['This field is required.'] })
+      await usernameFree(input.username)
+      const now = clock.now()
+      const id = await db.transaction().execute(async (trx) => {
+        const created = await trx
+          .insertInto('users')
+          .values({ uuid: randomUUID(), username: input.username as string, ...userColumns(input), created: now, last_updated: now, date_joined: now })
+          .returning('id')
+          .executeTakeFirstOrThrow()
+        // New users join contributors (the add_resource capability) and registered members.
+        await trx
+          .insertInto('group_members')
+          .values([system.contributorsGroupId, system.registeredMembersGroupId].map((group_id) => ({ group_id, user_id: created.id, role: 'member' as const, created: now, last_updated: now })))
+          .execute()
+        return created.id
+      })
+      return users.get(id)
+    },
+
+    async updateUser(caller: Caller, id: number, body: unknown, partial: boolean): Promise<UserDto> {
+      requireAdmin(caller)
+      const input = validate(UserWrite, body)
+      if (!partial && !input.username) throw new ValidationError({ username: ['This field is required.'] })
+      const target = await db.selectFrom('users').select(['id', 'is_superuser']).where('id', '=', id).executeTakeFirst()
+      if (!target) throw new NotFound()
+      if (id === -1) throw new ValidationError({ non_field_errors: ['AnonymousUser cannot be changed.'] })
+      await usernameFree(input.username, id)
+      const columns = userColumns(input)
+      if (Object.keys(columns).length > 0) {
+        await db.transaction().execute(async (trx) => {
+          await trx
+            .updateTable('users')
+            .set((eb) => ({ ...columns, last_updated: clock.now(), version: eb('version', '+', 1) }))
+            .where('id', '=', id)
+            .execute()
+          const superusers = await trx.selectFrom('users').select('id').where('is_superuser', '=', 1).where('is_active', '=', 1).execute()
+          if (superusers.length === 0) throw new ValidationError({ is_superuser: ['The catalogue needs at least one active superuser.'] })
+        })
+      }
+      return users.get(id)
+    },
+
+    async deleteUser(caller: Caller, id: number): Promise<void> {
+      requireAdmin(caller)
+      const target = await db.selectFrom('users').select(['id', 'username']).where('id', '=', id).executeTakeFirst()
+      if (!target) throw new NotFound()
+      if (id === -1) throw new ValidationError({ non_field_errors: ['AnonymousUser cannot be deleted.'] })
+      if (id === caller.userId) throw new ValidationError({ non_field_errors: ['You cannot delete your own account.'] })
+      const owned = await db.selectFrom('resources').select((eb) => eb.fn.countAll<number>().as('n')).where('owner_id', '=', id).executeTakeFirstOrThrow()
+      if (Number(owned.n) > 0) throw new Conflict(`${target.username} owns ${owned.n} resources; give them another owner first.`)
+      await db.transaction().execute(async (trx) => {
+        await trx.deleteFrom('users').where('id', '=', id).execute()
+      })
+    },
+
+    async createGroup(caller: Caller, body: unknown): Promise<GroupProfileDto> {
+      requireAdmin(caller)
+      const input = validate(GroupWrite, body)
+      if (!input.title) throw new ValidationError({ title: ['This field is required.'] })
+      const slug = input.slug ?? slugify(input.title)
+      if (!slug) throw new ValidationError({ slug: ['Could not make a slug from the title; give one.'] })
+      const taken = await db.selectFrom('auth_groups').select('id').where('name', '=', slug).executeTakeFirst()
+      if (taken) throw new ValidationError({ slug: ['group profile with this slug already exists.'] })
+      const now = clock.now()
+      const id = await db.transaction().execute(async (trx) => {
+        const group = await trx.insertInto('auth_groups').values({ name: slug, created: now, last_updated: now }).returning('id').executeTakeFirstOrThrow()
+        const profile = await trx
+          .insertInto('group_profiles')
+          .values({
+            uuid: randomUUID(),
+            group_id: group.id,
+            title: input.title as string,
+            slug,
+            description: input.description ?? '',
+            email: input.email || null,
+            access: input.access ?? 'public',
+            logo: input.logo ?? null,
+            created: now,
+            last_updated: now
+          })
+          .returning('id')
+          .executeTakeFirstOrThrow()
+        if (input.categories) await setCategories(trx, profile.id, input.categories, now)
+        return profile.id
+      })
+      return users.getGroup(caller, id)
+    },
+
+    /** PATCH: superuser/staff or a manager of the group; PUT: superuser/staff only (spec 2.4). */
+    async updateGroup(caller: Caller, id: number, body: unknown, partial: boolean): Promise<GroupProfileDto> {
+      await groupFor(caller, id, !partial)
+      const input = validate(GroupWrite, body)
+      if (!partial && !input.title) throw new ValidationError({ title: ['This field is required.'] })
+      if (input.slug !== undefined) throw new ValidationError({ slug: ['The slug names the group and cannot change.'] })
+      const now = clock.now()
+      await db.transaction().execute(async (trx) => {
+        const columns: Record<string, unknown> = {}
+        for (const key of ['title', 'description', 'access', 'logo'] as const) if (input[key] !== undefined) columns[key] = input[key]
+        if (input.email !== undefined) columns.email = input.email || null
+        await trx
+          .updateTable('group_profiles')
+          .set((eb) => ({ ...columns, last_updated: now, version: eb('version', '+', 1) }))
+          .where('id', '=', id)
+          .execute()
+        if (input.categories) await setCategories(trx, id, input.categories, now)
+      })
+      return users.getGroup(caller, id)
+    },
+
+    async deleteGroup(caller: Caller, id: number): Promise<void> {
+      const row = await groupFor(caller, id, true)
+      if (row.group_id === system.registeredMembersGroupId) throw new ValidationError({ non_field_errors: ['The registered members group cannot be deleted.'] })
+      await db.transaction().execute(async (trx) => {
+        // The auth group's deletion cascades to the profile, memberships and group grants.
+        await trx.deleteFrom('auth_groups').where('id', '=', row.group_id).execute()
+      })
+    }
+  }
+}
