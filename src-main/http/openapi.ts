@@ -30,6 +30,7 @@ export const OPERATIONS: Operation[] = [
   ...families.flatMap(([path, plural, singular]): Operation[] => [
     { method: 'get', path: `/api/v2/${path}/`, tag: path, summary: `List ${plural} the caller may view`, query: schemas.ListQuery, response: list(plural, schemas.Resource) },
     { method: 'get', path: `/api/v2/${path}/{id}/`, tag: path, summary: `One ${singular}`, response: wrap(singular, schemas.Resource) },
+    { method: 'post', path: `/api/v2/${path}/`, tag: path, summary: `Create ${plural}: one object, {"${singular}": {...}}, {"${plural}": [...]} or a list (all or nothing)`, body: schemas.ResourceUpdate, response: wrap(singular, schemas.Resource), status: 201 },
     { method: 'patch', path: `/api/v2/${path}/{id}/`, tag: path, summary: `Change some fields of a ${singular}`, body: schemas.ResourceUpdate, response: wrap(singular, schemas.Resource) },
     { method: 'put', path: `/api/v2/${path}/{id}/`, tag: path, summary: `Change a ${singular} (title and abstract required)`, body: schemas.ResourceUpdate, response: wrap(singular, schemas.Resource) },
     { method: 'delete', path: `/api/v2/${path}/{id}/`, tag: path, summary: `Delete a ${singular}`, status: 204 }

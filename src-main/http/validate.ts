@@ -24,3 +24,18 @@ export function unwrap(body: unknown, singular: string): unknown {
   }
   return body
 }
+
+/**
+ * The four body forms of a POST (spec 1.4): a bare object, an object wrapped in the singular key,
+ * a list wrapped in the plural key, or a bare list. Lists are bulk operations.
+ */
+export function bodyItems(body: unknown, singular: string, plural: string): { items: unknown[]; bulk: boolean } {
+  if (Array.isArray(body)) return { items: body, bulk: true }
+  if (body && typeof body === 'object') {
+    const keys = Object.keys(body)
+    const only = keys.length === 1 ? (body as Record<string, unknown>)[keys[0]] : undefined
+    if (keys[0] === plural && Array.isArray(only)) return { items: only, bulk: true }
+    if (keys[0] === singular && keys.length === 1) return { items: [only], bulk: false }
+  }
+  return { items: [body], bulk: false }
+}

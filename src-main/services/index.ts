@@ -48,7 +48,7 @@ export function createServices(deps: ServiceDeps): Services {
     resources,
     permissions: createPermissionService({ db, clock, resources }),
     favorites: createFavoriteService({ db, clock, resources }),
-    writes: createResourceWriteService({ db, clock, resources }),
+    writes: createResourceWriteService({ db, clock, resources, contributorsGroupId: system.contributorsGroupId }),
     accounts: createAccountService({ db, clock, system, users }),
     users,
     lookups: createLookupService({ db, config, system, url, users }),

@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto'
 import type { Transaction } from 'kysely'
 import type { z } from 'zod'
-import { CHANGE, CHANGE_METADATA, CHANGE_PERMISSIONS, DELETE, PUBLISH } from '../../src-shared/api/permissions'
+import type { ResourceDto } from '../../src-shared/api/dto'
+import { ANONYMOUS_GROUP, CHANGE, CHANGE_METADATA, CHANGE_PERMISSIONS, DELETE, PUBLISH, applicablePermissions, publicPermissions } from '../../src-shared/api/permissions'
 import { ResourceUpdate } from '../../src-shared/api/schemas'
 import type { Clock } from '../clock'
 import type { Db } from '../db/database'
@@ -81,10 +83,20 @@ function lonLatBox(field: string, polygon: { coordinates: number[][][] }): [numb
   return box
 }
 
+/** A bulk item was refused: nothing was written; the answer names the item (spec 1.7). */
+export class BulkError extends Error {
+  constructor(
+    readonly index: number,
+    readonly fields: Record<string, string[]> | string[]
+  ) {
+    super(`item ${index} is invalid`)
+  }
+}
+
 export type ResourceWriteService = ReturnType<typeof createResourceWriteService>
 
-export function createResourceWriteService(deps: { db: Db; clock: Clock; resources: ResourceService }) {
-  const { db, clock, resources } = deps
+export function createResourceWriteService(deps: { db: Db; clock: Clock; resources: ResourceService; contributorsGroupId: number }) {
+  const { db, clock, resources, contributorsGroupId } = deps
 
   async function heldCodenames(caller: Caller, id: number): Promise<Set<string>> {
     const rows = await db
@@ -283,7 +295,111 @@ export function createResourceWriteService(deps: { db: Db; clock: Clock; resourc
     }
   }
 
+  const DOC_TYPES: Record<string, string> = {
+    jpg: 'image', jpeg: 'image', png: 'image', gif: 'image', tif: 'image', tiff: 'image', webp: 'image', svg: 'image',
+    pdf: 'text', txt: 'text', doc: 'text', docx: 'text', odt: 'text', csv: 'text', xls: 'text', xlsx: 'text', ods: 'text',
+    ppt: 'presentation', pptx: 'presentation', odp: 'presentation',
+    zip: 'archive', gz: 'archive', tar: 'archive', '7z': 'archive', rar: 'archive',
+    mp4: 'video', avi: 'video', webm: 'video', mp3: 'audio', wav: 'audio', ogg: 'audio'
+  }
+
+  /** Inserts one resource of a family with its extension row and default grants; fields via apply(). */
+  async function insertOne(trx: Trx, type: string, caller: Caller, update: Update, now: string): Promise<number> {
+    const isApp = APP_TYPES.has(type)
+    if (isApp) {
+      if (!update.name) throw new ValidationError(["No valid data: 'name' and 'owner' are mandatory fields!"])
+      const taken = await trx.selectFrom('geoapps').select('resource_id').where('name', '=', update.name).executeTakeFirst()
+      if (taken) throw new ValidationError(["A GeoApp with the same 'name' already exists!"])
+    } else if (!update.title) {
+      throw new ValidationError({ title: ['This field is required.'] })
+    }
+    let ownerId = caller.userId
+    if (type === 'geoapp') {
+      if (update.owner === undefined) throw new ValidationError(["No valid data: 'name' and 'owner' are mandatory fields!"])
+      const key = keyOf(update.owner as Reference, ['username'])
+      const owner = await idOf(trx, 'users', 'username', key)
+      if (owner === undefined || owner === -1) throw new ValidationError(["The specified 'owner' does not exist!"])
+      if (owner !== caller.userId && !isAdmin(caller)) throw new PermissionDenied()
+      ownerId = owner
+    }
+    const created = await trx
+      .insertInto('resources')
+      .values({
+        uuid: randomUUID(),
+        resource_type: type as 'layer',
+        owner_id: ownerId,
+        title: update.title ?? update.name ?? '',
+        created: now,
+        last_updated: now,
+        date: now
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow()
+    const id = created.id
+    if (type === 'layer') {
+      const base = slugify(update.title as string).replace(/-/g, '_').slice(0, 60) || 'layer'
+      const name = `${base}_${id}`
+      await trx.updateTable('resources').set({ alternate: `geonode:${name}` }).where('id', '=', id).execute()
+      await trx.insertInto('layers').values({ resource_id: id, name, store: 'geonode_data', store_type: 'dataStore', feature_count: 0, created: now, last_updated: now }).execute()
+    } else if (type === 'map') {
+      await trx.insertInto('maps').values({ resource_id: id, created: now, last_updated: now }).execute()
+    } else if (type === 'document') {
+      const extension = update.doc_url ? (/\.([a-z0-9]{1,5})(?:[?#]|$)/i.exec(new URL(update.doc_url).pathname)?.[1]?.toLowerCase() ?? null) : null
+      await trx
+        .insertInto('documents')
+        .values({ resource_id: id, doc_url: update.doc_url ?? null, extension, doc_type: extension ? (DOC_TYPES[extension] ?? 'other') : 'other', created: now, last_updated: now })
+        .execute()
+    } else {
+      await trx
+        .insertInto('geoapps')
+        .values({ resource_id: id, name: update.name as string, app_type: update.app_type ?? (type === 'geostory' ? 'GeoStory' : null), created: now, last_updated: now })
+        .execute()
+    }
+    const { owner: _owner, name: _name, ...rest } = update
+    await apply(trx, id, type, rest as Update)
+    const grants = applicablePermissions(type, type === 'layer' ? 'dataStore' : null)
+    await trx.insertInto('resource_user_perms').values(grants.map((codename) => ({ resource_id: id, user_id: ownerId, codename, created: now, last_updated: now }))).execute()
+    const anonymous = await trx.selectFrom('auth_groups').select('id').where('name', '=', ANONYMOUS_GROUP).executeTakeFirstOrThrow()
+    await trx
+      .insertInto('resource_group_perms')
+      .values(publicPermissions(type).map((codename) => ({ resource_id: id, group_id: anonymous.id, codename, created: now, last_updated: now })))
+      .execute()
+    return id
+  }
+
+  function typeFor(endpoint: ResourceEndpoint, update: Update): string {
+    if (endpoint !== 'resources') return { layers: 'layer', maps: 'map', documents: 'document', geoapps: 'geoapp', geostories: 'geostory' }[endpoint]
+    if (!update.resource_type) throw new ValidationError({ resource_type: ['This field is required.'] })
+    return update.resource_type
+  }
+
   return {
+    /**
+     * POST on a family's list URL: one object, or a list (bulk, all or nothing). Creating needs the
+     * add_resource capability (contributors, staff, superusers).
+     */
+    async create(endpoint: ResourceEndpoint, caller: Caller, items: unknown[], query?: DrestQuery): Promise<ResourceDto[]> {
+      if (!caller.authenticated) throw new PermissionDenied('Authentication credentials were not provided.')
+      if (!isAdmin(caller) && !caller.groupIds.includes(contributorsGroupId)) throw new PermissionDenied()
+      if (items.length === 0) throw new ValidationError({ non_field_errors: ['Expected at least one item.'] })
+      if (items.length > 10_000) throw new ValidationError({ non_field_errors: ['At most 10,000 items per request.'] })
+      const now = clock.now()
+      const ids = await db.transaction().execute(async (trx) => {
+        const created: number[] = []
+        for (const [index, item] of items.entries()) {
+          try {
+            const update = validate(ResourceUpdate, item)
+            created.push(await insertOne(trx, typeFor(endpoint, update), caller, update, now))
+          } catch (error) {
+            if (items.length > 1 && error instanceof ValidationError) throw new BulkError(index, error.fields)
+            throw error
+          }
+        }
+        return created
+      })
+      return resources.renderMany(endpoint, caller, ids, query)
+    },
+
     /**
      * PATCH (partial) or PUT (title and abstract required) on a resource's detail URL. Read-only
      * and unknown fields are ignored, as DRF does; the whole change is one transaction.

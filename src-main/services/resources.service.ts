@@ -339,9 +339,15 @@ export function createResourceService(deps: { db: Db; config: Config; system: Sy
     return dto
   }
 
+  /** Several resources as the caller sees them, in the order given (after a create). */
+  function renderMany(endpoint: ResourceEndpoint, caller: Caller, ids: number[], query?: DrestQuery): Promise<ResourceDto[]> {
+    return renderSelected(endpoint, ids, caller, query)
+  }
+
   return {
     list,
     renderOne,
+    renderMany,
     viewableByBoth,
     get,
     resourceTypes,

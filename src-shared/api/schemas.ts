@@ -314,7 +314,12 @@ export const ResourceUpdate = z
     // Geoapps and geostories: the app's JSON blob (an object, or JSON text as MapStore sends it)
     name: text(255).min(1, 'This field may not be blank.'),
     data: z.unknown(),
-    blob: z.unknown()
+    blob: z.unknown(),
+    app_type: text(255),
+    // Documents
+    doc_url: z.url({ error: 'Enter a valid URL.' }).max(2048),
+    // Creating through /resources: the family of the new resource
+    resource_type: z.enum(['layer', 'map', 'document', 'geoapp', 'geostory'], { error: 'Expected layer, map, document, geoapp or geostory.' })
   })
   .partial()
   .describe('PATCH body of a resource; PUT additionally needs title and abstract. Read-only fields are ignored.')

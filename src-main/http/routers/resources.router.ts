@@ -5,7 +5,8 @@ import { callerOf } from '../auth'
 import { idParam, listBody, listQuery } from '../envelope'
 import { NotFound } from '../errors'
 import { methodNotAllowed } from '../method-guard'
-import { unwrap } from '../validate'
+import { bodyItems, unwrap } from '../validate'
+import { BulkError } from '../../services/resource-writes.service'
 import { sideloadUsers } from '../../services/sideload'
 
 const KEYS: Record<ResourceEndpoint, [plural: string, singular: string]> = {
@@ -103,6 +104,16 @@ export function resourcesRouter(s: Services): Router {
         res.json({ [USER_FIELDS.has(field) ? 'user' : field]: dto[field] })
       })
     }
+    router.post(`/${endpoint}`, async (req, res) => {
+      const { items, bulk } = bodyItems(req.body, singular, plural)
+      try {
+        const created = await s.writes.create(endpoint, callerOf(res), items, listQuery(req))
+        res.status(201).json(bulk ? { [plural]: created } : { [singular]: created[0] })
+      } catch (error) {
+        if (!(error instanceof BulkError)) throw error
+        res.status(400).json({ [plural]: [], errors: [{ detail: error.fields, source: { index: error.index } }] })
+      }
+    })
     for (const [method, partial] of [['patch', true], ['put', false]] as const) {
       router[method](`/${endpoint}/:id`, async (req, res) => {
         const body = unwrap(req.body, singular)
