@@ -19,6 +19,8 @@ export interface Config {
   readonly groupPrivateResources: boolean
   readonly tokenLifetimeSeconds: number
   readonly logRequests: boolean
+  /** DREST's patch-all (`PATCH <list>?patch-all=true|query`), off unless enabled. */
+  readonly patchAll: boolean
   /** Memory for remembered GET bodies (invalidated by any write); 0 turns the cache off. */
   readonly responseCacheBytes: number
   /** Folder of the built renderer, served at `/` so the GUI and the API share one origin. */
@@ -85,6 +87,7 @@ export function loadConfig(source: ConfigSource = {}): Config {
     tokenLifetimeSeconds: int('token lifetime', pick('token-lifetime', 'MAPSHELF_TOKEN_LIFETIME'), 36_000, 60, 31_536_000),
     logRequests: bool('request log', pick('log-requests', 'MAPSHELF_LOG_REQUESTS'), false),
     uiDir: typeof uiDir === 'string' && uiDir ? resolve(uiDir) : null,
+    patchAll: bool('patch-all', pick('enable-patch-all', 'MAPSHELF_ENABLE_PATCH_ALL'), false),
     responseCacheBytes: int('response cache size', pick('response-cache-mb', 'MAPSHELF_RESPONSE_CACHE_MB'), 64, 0, 4096) * 1024 * 1024
   })
 }

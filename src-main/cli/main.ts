@@ -10,7 +10,7 @@ import { bootstrapCatalogue } from '../services/bootstrap.service'
 import { DEMO_PASSWORD, seedCatalogue } from '../seed/seed'
 
 const USAGE = `Usage:
-  mapshelf serve [--data-dir DIR] [--port N] [--host H] [--admin-password PW] [--site-url URL] [--ui-dir DIR] [--response-cache-mb N] [--log-requests]
+  mapshelf serve [--data-dir DIR] [--port N] [--host H] [--admin-password PW] [--site-url URL] [--ui-dir DIR] [--response-cache-mb N] [--enable-patch-all] [--log-requests]
   mapshelf seed  [--data-dir DIR] [--resources N] [--users N] [--groups N] [--admin-password PW]`
 
 const OPTIONS = {
@@ -23,6 +23,7 @@ const OPTIONS = {
   'log-requests': { type: 'boolean' },
   'ui-dir': { type: 'string' },
   'response-cache-mb': { type: 'string' },
+  'enable-patch-all': { type: 'boolean' },
   resources: { type: 'string' },
   users: { type: 'string' },
   groups: { type: 'string' },

@@ -79,7 +79,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(miscRouter({ db: deps.db, version: deps.version }))
   app.use(authRouter(services))
   if (config.responseCacheBytes > 0) app.use('/api/v2', responseCache(deps.db, { maxBytes: config.responseCacheBytes }))
-  app.use('/api/v2', resourcesRouter(services), usersRouter(services), groupsRouter(services), lookupsRouter(services), uploadsRouter(services))
+  app.use('/api/v2', resourcesRouter(services, { patchAll: config.patchAll }), usersRouter(services), groupsRouter(services), lookupsRouter(services), uploadsRouter(services))
   if (config.uiDir) app.use(userInterface(config.uiDir))
   app.use(() => {
     throw new NotFound()

@@ -31,6 +31,8 @@ export const OPERATIONS: Operation[] = [
     { method: 'get', path: `/api/v2/${path}/`, tag: path, summary: `List ${plural} the caller may view`, query: schemas.ListQuery, response: list(plural, schemas.Resource) },
     { method: 'get', path: `/api/v2/${path}/{id}/`, tag: path, summary: `One ${singular}`, response: wrap(singular, schemas.Resource) },
     { method: 'post', path: `/api/v2/${path}/`, tag: path, summary: `Create ${plural}: one object, {"${singular}": {...}}, {"${plural}": [...]} or a list (all or nothing)`, body: schemas.ResourceUpdate, response: wrap(singular, schemas.Resource), status: 201 },
+    { method: 'patch', path: `/api/v2/${path}/`, tag: path, summary: `Bulk update (a list of objects with "id"), or ?patch-all=true|query with filters (when enabled)`, body: z.array(schemas.ResourceUpdate), response: z.union([z.array(schemas.Resource), z.object({ meta: z.object({ updated: z.number().int() }) })]) },
+    { method: 'delete', path: `/api/v2/${path}/`, tag: path, summary: 'Bulk delete: a list of objects with "id" (all or nothing)', status: 204 },
     { method: 'patch', path: `/api/v2/${path}/{id}/`, tag: path, summary: `Change some fields of a ${singular}`, body: schemas.ResourceUpdate, response: wrap(singular, schemas.Resource) },
     { method: 'put', path: `/api/v2/${path}/{id}/`, tag: path, summary: `Change a ${singular} (title and abstract required)`, body: schemas.ResourceUpdate, response: wrap(singular, schemas.Resource) },
     { method: 'delete', path: `/api/v2/${path}/{id}/`, tag: path, summary: `Delete a ${singular}`, status: 204 }

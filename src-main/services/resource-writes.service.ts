@@ -83,6 +83,33 @@ function lonLatBox(field: string, polygon: { coordinates: number[][][] }): [numb
   return box
 }
 
+/** The `id` of a bulk item: a number or a numeric string (resource pks are strings on the wire). */
+function itemId(item: unknown): number | undefined {
+  if (!item || typeof item !== 'object') return undefined
+  const raw = (item as Record<string, unknown>).id ?? (item as Record<string, unknown>).pk
+  const id = typeof raw === 'string' && /^\d{1,15}$/.test(raw) ? Number(raw) : raw
+  return typeof id === 'number' && Number.isSafeInteger(id) ? id : undefined
+}
+
+const unwrapPlain = (body: unknown) => (body && typeof body === 'object' && !Array.isArray(body) ? body : {})
+
+/** Columns a set-based patch-all may write: plain values of the resource row, nothing related. */
+function plainColumns(update: Update): Record<string, unknown> {
+  const columns: Record<string, unknown> = {}
+  const refused: string[] = []
+  for (const [key, value] of Object.entries(update)) {
+    if (value === undefined) continue
+    if ((TEXT_FIELDS as readonly string[]).includes(key)) columns[key] = value
+    else if ([...PUBLISHING, 'metadata_only'].includes(key)) columns[key] = bool(value as boolean)
+    else if (['popular_count', 'share_count', 'rating'].includes(key)) columns[key] = Number(value)
+    else if (key === 'date') columns[key] = normaliseDatetime(value as string)
+    else refused.push(key)
+  }
+  if (refused.length) throw new ValidationError({ non_field_errors: [`patch-all=query sets plain fields only; use patch-all=true for: ${refused.join(', ')}.`] })
+  if (Object.keys(columns).length === 0) throw new ValidationError({ non_field_errors: ['Nothing to change.'] })
+  return columns
+}
+
 /** A bulk item was refused: nothing was written; the answer names the item (spec 1.7). */
 export class BulkError extends Error {
   constructor(
@@ -421,6 +448,95 @@ export function createResourceWriteService(deps: { db: Db; clock: Clock; resourc
       })
       // Rendered without the visibility test: the change may have hidden it (metadata_only).
       return resources.renderOne(endpoint, caller, id, query)
+    },
+
+    /** Bulk PATCH on a list URL: items carry `id`; every item is checked first, then one transaction. */
+    async updateMany(endpoint: ResourceEndpoint, caller: Caller, items: unknown[], query?: DrestQuery): Promise<ResourceDto[]> {
+      if (!caller.authenticated) throw new PermissionDenied('Authentication credentials were not provided.')
+      const planned: { id: number; update: Update }[] = []
+      for (const [index, item] of items.entries()) {
+        const id = itemId(item)
+        if (id === undefined) throw new BulkError(index, { id: ['This field is required.'] })
+        let update: Update
+        try {
+          update = validate(ResourceUpdate, item)
+        } catch (error) {
+          if (error instanceof ValidationError) throw new BulkError(index, error.fields)
+          throw error
+        }
+        await resources.findVisibleId(endpoint, caller, id)
+        await assertMayChange(caller, id, update)
+        planned.push({ id, update })
+      }
+      await db.transaction().execute(async (trx) => {
+        for (const [index, { id, update }] of planned.entries()) {
+          const { resource_type } = await trx.selectFrom('resources').select('resource_type').where('id', '=', id).executeTakeFirstOrThrow()
+          try {
+            await apply(trx, id, resource_type, update)
+          } catch (error) {
+            if (error instanceof ValidationError) throw new BulkError(index, error.fields)
+            throw error
+          }
+        }
+      })
+      return resources.renderMany(endpoint, caller, planned.map((p) => p.id), query)
+    },
+
+    /**
+     * `?patch-all=true`: the same rules as single updates, record by record, in one transaction.
+     * `?patch-all=query`: one set-based UPDATE of plain columns. Either way only the rows the caller
+     * may change are touched, and the answer is `{"meta": {"updated": N}}`.
+     */
+    async patchAll(caller: Caller, ids: number[], body: unknown, mode: 'true' | 'query'): Promise<number> {
+      if (!caller.authenticated) throw new PermissionDenied('Authentication credentials were not provided.')
+      const update = validate(ResourceUpdate, unwrapPlain(body))
+      const allowed: number[] = []
+      for (const id of ids) {
+        try {
+          await assertMayChange(caller, id, update)
+          allowed.push(id)
+        } catch (error) {
+          if (!(error instanceof PermissionDenied)) throw error
+        }
+      }
+      if (allowed.length === 0) return 0
+      const now = clock.now()
+      if (mode === 'query') {
+        const columns = plainColumns(update)
+        await db.transaction().execute(async (trx) => {
+          for (let at = 0; at < allowed.length; at += 5000) {
+            await trx
+              .updateTable('resources')
+              .set((eb) => ({ ...columns, last_updated: now, version: eb('version', '+', 1) }))
+              .where('id', 'in', allowed.slice(at, at + 5000))
+              .execute()
+          }
+        })
+        return allowed.length
+      }
+      await db.transaction().execute(async (trx) => {
+        for (const id of allowed) {
+          const { resource_type } = await trx.selectFrom('resources').select('resource_type').where('id', '=', id).executeTakeFirstOrThrow()
+          await apply(trx, id, resource_type, update)
+        }
+      })
+      return allowed.length
+    },
+
+    /** Bulk DELETE on a list URL: every item checked first, then one transaction. */
+    async removeMany(endpoint: ResourceEndpoint, caller: Caller, items: unknown[]): Promise<void> {
+      if (!caller.authenticated) throw new PermissionDenied('Authentication credentials were not provided.')
+      const ids: number[] = []
+      for (const [index, item] of items.entries()) {
+        const id = itemId(item)
+        if (id === undefined) throw new BulkError(index, { id: ['This field is required.'] })
+        await resources.findVisibleId(endpoint, caller, id)
+        if (!isAdmin(caller) && !(await heldCodenames(caller, id)).has(DELETE)) throw new PermissionDenied()
+        ids.push(id)
+      }
+      await db.transaction().execute(async (trx) => {
+        if (ids.length) await trx.deleteFrom('resources').where('id', 'in', ids).execute()
+      })
     },
 
     /** DELETE: needs delete_resourcebase; links, grants and extension rows go with the resource. */

@@ -339,6 +339,12 @@ export function createResourceService(deps: { db: Db; config: Config; system: Sy
     return dto
   }
 
+  /** Every id a list query matches for the caller (patch-all), in no particular order. */
+  function matchingIds(endpoint: ResourceEndpoint, caller: Caller, query: DrestQuery, extras: ListExtras = {}): Promise<number[]> {
+    const { from } = RESOURCE_ENDPOINTS[endpoint]
+    return allKeys(db, { from, key: 'r.id', conditions: queryConditions(endpoint, caller, query, extras, 'set'), orderBy: sql`r.id` })
+  }
+
   /** Several resources as the caller sees them, in the order given (after a create). */
   function renderMany(endpoint: ResourceEndpoint, caller: Caller, ids: number[], query?: DrestQuery): Promise<ResourceDto[]> {
     return renderSelected(endpoint, ids, caller, query)
@@ -348,6 +354,7 @@ export function createResourceService(deps: { db: Db; config: Config; system: Sy
     list,
     renderOne,
     renderMany,
+    matchingIds,
     viewableByBoth,
     get,
     resourceTypes,

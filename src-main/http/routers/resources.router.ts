@@ -3,7 +3,7 @@ import type { Services } from '../../services'
 import type { ResourceEndpoint } from '../../services/serializers/resource.serializer'
 import { callerOf } from '../auth'
 import { idParam, listBody, listQuery } from '../envelope'
-import { NotFound } from '../errors'
+import { BadRequest, NotAuthenticated, NotFound, ValidationError } from '../errors'
 import { methodNotAllowed } from '../method-guard'
 import { bodyItems, unwrap } from '../validate'
 import { BulkError } from '../../services/resource-writes.service'
@@ -79,7 +79,7 @@ function typedActions(router: Router, s: Services): void {
   })
 }
 
-export function resourcesRouter(s: Services): Router {
+export function resourcesRouter(s: Services, options: { patchAll: boolean }): Router {
   const router = Router()
   resourceActions(router, s)
   typedActions(router, s)
@@ -113,6 +113,40 @@ export function resourcesRouter(s: Services): Router {
         if (!(error instanceof BulkError)) throw error
         res.status(400).json({ [plural]: [], errors: [{ detail: error.fields, source: { index: error.index } }] })
       }
+    })
+    router.patch(`/${endpoint}`, async (req, res) => {
+      if (!callerOf(res).authenticated) throw new NotAuthenticated()
+      const mode = req.query['patch-all']
+      if (mode !== undefined) {
+        if (!options.patchAll) throw new BadRequest('patch-all is disabled on this server; start it with --enable-patch-all to allow it.')
+        if (mode !== 'true' && mode !== 'query') throw new ValidationError({ 'patch-all': ['Expected true or query.'] })
+        const q = listQuery(req)
+        const ids = await s.resources.matchingIds(endpoint, callerOf(res), q, { extent: query(req.query.extent), favorite: query(req.query.favorite) })
+        return void res.json({ meta: { updated: await s.writes.patchAll(callerOf(res), ids, req.body, mode) } })
+      }
+      const { items, bulk } = bodyItems(req.body, singular, plural)
+      if (!bulk) throw new ValidationError(['A PATCH on a list URL takes a list of objects with an "id"; send one object to its detail URL.'])
+      try {
+        res.json(await s.writes.updateMany(endpoint, callerOf(res), items, listQuery(req)))
+      } catch (error) {
+        if (!(error instanceof BulkError)) throw error
+        res.status(400).json({ [plural]: [], errors: [{ detail: error.fields, source: { index: error.index } }] })
+      }
+    })
+    router.delete(`/${endpoint}`, async (req, res) => {
+      const hasBody = req.body !== undefined && req.body !== null && !(typeof req.body === 'object' && !Array.isArray(req.body) && Object.keys(req.body).length === 0)
+      if (!callerOf(res).authenticated) throw new NotAuthenticated()
+      // Without a body a list DELETE is refused with an empty 405, as DREST does (spec 1.7).
+      if (!hasBody) return void res.status(405).end()
+      const { items, bulk } = bodyItems(req.body, singular, plural)
+      if (!bulk) throw new ValidationError(['A DELETE on a list URL takes a list of objects with an "id".'])
+      try {
+        await s.writes.removeMany(endpoint, callerOf(res), items)
+      } catch (error) {
+        if (!(error instanceof BulkError)) throw error
+        return void res.status(400).json({ [plural]: [], errors: [{ detail: error.fields, source: { index: error.index } }] })
+      }
+      res.status(204).end()
     })
     for (const [method, partial] of [['patch', true], ['put', false]] as const) {
       router[method](`/${endpoint}/:id`, async (req, res) => {
