@@ -252,6 +252,52 @@ export function createResourceWriteService(deps: { db: Db; clock: Clock; resourc
     return normalised
   }
 
+  /** A map's layers, replaced as a whole in the order given (stack_order when sent, else position). */
+  async function replaceMapLayers(trx: Trx, mapId: number, layers: NonNullable<Update['layers']>, now: string): Promise<void> {
+    await trx.deleteFrom('map_layers').where('map_id', '=', mapId).execute()
+    for (const [index, layer] of layers.entries()) {
+      const datasetId = layer.dataset == null ? null : Number(layer.dataset)
+      const dataset = datasetId === null ? undefined : await trx.selectFrom('resources').select('alternate').where('id', '=', datasetId).executeTakeFirst()
+      const asText = (value: unknown, fallback: string) => (value === undefined ? fallback : typeof value === 'string' ? value : JSON.stringify(value))
+      await trx
+        .insertInto('map_layers')
+        .values({
+          uuid: randomUUID(),
+          map_id: mapId,
+          dataset_id: datasetId,
+          stack_order: layer.stack_order ?? index,
+          name: layer.name ?? dataset?.alternate ?? null,
+          store: layer.store ?? (datasetId !== null ? 'geonode_data' : null),
+          format: layer.format ?? (datasetId !== null ? 'image/png' : null),
+          opacity: layer.opacity ?? 1,
+          styles: layer.styles ?? '',
+          transparent: bool(layer.transparent ?? datasetId !== null),
+          fixed: bool(layer.fixed ?? false),
+          group_name: layer.group ?? null,
+          visibility: bool(layer.visibility ?? true),
+          ows_url: layer.ows_url ?? null,
+          layer_params: asText(layer.layer_params, '{}'),
+          source_params: asText(layer.source_params, datasetId !== null ? '{"ptype": "gxp_wmscsource"}' : '{}'),
+          local: bool(datasetId !== null),
+          created: now,
+          last_updated: now
+        })
+        .execute()
+    }
+  }
+
+  /** Catalogue layers a map names must exist and be visible to the caller. */
+  async function checkMapLayers(caller: Caller, update: Update): Promise<void> {
+    for (const layer of update.layers ?? []) {
+      if (layer.dataset == null) continue
+      try {
+        await resources.findVisibleId('layers', caller, Number(layer.dataset))
+      } catch {
+        throw new ValidationError({ layers: [`Layer ${layer.dataset} does not exist or is not visible to you.`] })
+      }
+    }
+  }
+
   async function apply(trx: Trx, id: number, type: string, update: Update): Promise<void> {
     const now = clock.now()
     const row: Record<string, unknown> = { last_updated: now }
@@ -297,6 +343,7 @@ export function createResourceWriteService(deps: { db: Db; clock: Clock; resourc
     if (update.regions !== undefined) await replaceLinks(trx, 'resource_regions', 'region_id', id, await lookupIds(trx, 'regions', update.regions as Reference[]), now)
     if (update.tkeywords !== undefined) await replaceLinks(trx, 'resource_tkeywords', 'tkeyword_id', id, await lookupIds(trx, 'tkeywords', update.tkeywords as Reference[]), now)
 
+    if (type === 'map' && update.layers !== undefined) await replaceMapLayers(trx, id, update.layers, now)
     const isApp = APP_TYPES.has(type)
     const extension = type === 'layer' ? LAYER_FIELDS : type === 'map' ? MAP_FIELDS : isApp ? APP_FIELDS : []
     const extra: Record<string, unknown> = {}
@@ -410,12 +457,25 @@ export function createResourceWriteService(deps: { db: Db; clock: Clock; resourc
       if (!isAdmin(caller) && !caller.groupIds.includes(contributorsGroupId)) throw new PermissionDenied()
       if (items.length === 0) throw new ValidationError({ non_field_errors: ['Expected at least one item.'] })
       if (items.length > 10_000) throw new ValidationError({ non_field_errors: ['At most 10,000 items per request.'] })
+      // Everything that reads through `db` happens before the transaction: the one connection is
+      // held by the transaction until it ends, so a read outside it would wait forever.
+      const planned: Update[] = []
+      for (const [index, item] of items.entries()) {
+        try {
+          const update = validate(ResourceUpdate, item)
+          typeFor(endpoint, update)
+          await checkMapLayers(caller, update)
+          planned.push(update)
+        } catch (error) {
+          if (items.length > 1 && error instanceof ValidationError) throw new BulkError(index, error.fields)
+          throw error
+        }
+      }
       const now = clock.now()
       const ids = await db.transaction().execute(async (trx) => {
         const created: number[] = []
-        for (const [index, item] of items.entries()) {
+        for (const [index, update] of planned.entries()) {
           try {
-            const update = validate(ResourceUpdate, item)
             created.push(await insertOne(trx, typeFor(endpoint, update), caller, update, now))
           } catch (error) {
             if (items.length > 1 && error instanceof ValidationError) throw new BulkError(index, error.fields)
@@ -442,6 +502,7 @@ export function createResourceWriteService(deps: { db: Db; clock: Clock; resourc
         if (missing.length) throw new ValidationError(Object.fromEntries(missing.map((f) => [f, ['This field is required.']])))
       }
       await assertMayChange(caller, id, update)
+      await checkMapLayers(caller, update)
       await db.transaction().execute(async (trx) => {
         const { resource_type } = await trx.selectFrom('resources').select('resource_type').where('id', '=', id).executeTakeFirstOrThrow()
         await apply(trx, id, resource_type, update)
@@ -466,6 +527,12 @@ export function createResourceWriteService(deps: { db: Db; clock: Clock; resourc
         }
         await resources.findVisibleId(endpoint, caller, id)
         await assertMayChange(caller, id, update)
+        try {
+          await checkMapLayers(caller, update)
+        } catch (error) {
+          if (error instanceof ValidationError) throw new BulkError(index, error.fields)
+          throw error
+        }
         planned.push({ id, update })
       }
       await db.transaction().execute(async (trx) => {
@@ -490,6 +557,7 @@ export function createResourceWriteService(deps: { db: Db; clock: Clock; resourc
     async patchAll(caller: Caller, ids: number[], body: unknown, mode: 'true' | 'query'): Promise<number> {
       if (!caller.authenticated) throw new PermissionDenied('Authentication credentials were not provided.')
       const update = validate(ResourceUpdate, unwrapPlain(body))
+      await checkMapLayers(caller, update)
       const allowed: number[] = []
       for (const id of ids) {
         try {

@@ -257,6 +257,28 @@ const polygon = z.object(
   { error: 'Expected a GeoJSON Polygon.' }
 )
 
+const jsonText = z.union([z.string().max(20000), z.looseObject({})], { error: 'Expected a JSON object or its text.' })
+
+export const MapLayerWrite = z
+  .object({
+    dataset: z.union([z.number().int(), z.string().regex(/^\d+$/)], { error: 'Expected the pk of a catalogue layer.' }).nullable().optional(),
+    name: text(255).nullable().optional(),
+    store: text(255).nullable().optional(),
+    stack_order: z.number().int().min(0).optional(),
+    format: text(200).nullable().optional(),
+    opacity: z.number().min(0, 'Ensure this value is between 0 and 1.').max(1, 'Ensure this value is between 0 and 1.').optional(),
+    styles: text(1024).optional(),
+    transparent: z.boolean().optional(),
+    fixed: z.boolean().optional(),
+    group: text(255).nullable().optional(),
+    visibility: z.boolean().optional(),
+    ows_url: z.url({ error: 'Enter a valid URL.' }).max(2048).nullable().optional(),
+    layer_params: jsonText.optional(),
+    source_params: jsonText.optional()
+  })
+  .refine((l) => l.dataset != null || l.name || l.ows_url, { error: 'Each map layer needs a catalogue layer (dataset), a name or an ows_url.' })
+registry.add(MapLayerWrite, { id: 'MapLayerWrite' })
+
 export const ResourceUpdate = z
   .looseObject({
     title: text(255).min(1, 'This field may not be blank.'),
@@ -311,6 +333,7 @@ export const ResourceUpdate = z
     center_y: z.number(),
     urlsuffix: text(255).nullable(),
     featuredurl: text(255),
+    layers: z.array(MapLayerWrite, { error: "'layers' value must be a list" }).max(500),
     // Geoapps and geostories: the app's JSON blob (an object, or JSON text as MapStore sends it)
     name: text(255).min(1, 'This field may not be blank.'),
     data: z.unknown(),
