@@ -47,6 +47,10 @@ export const OPERATIONS: Operation[] = [
   { method: 'post', path: '/api/v2/groups/', tag: 'groups', summary: 'Create a group (superuser/staff)', body: schemas.GroupWrite, response: wrap('group_profile', schemas.GroupProfile), status: 201 },
   { method: 'patch', path: '/api/v2/groups/{id}/', tag: 'groups', summary: 'Change a group (superuser/staff or its managers)', body: schemas.GroupWrite, response: wrap('group_profile', schemas.GroupProfile) },
   { method: 'put', path: '/api/v2/groups/{id}/', tag: 'groups', summary: 'Change a group (superuser/staff)', body: schemas.GroupWrite, response: wrap('group_profile', schemas.GroupProfile) },
+  ...['members', 'managers'].flatMap((action): Operation[] => [
+    { method: 'post', path: `/api/v2/groups/{id}/${action}/`, tag: 'groups', summary: `Add ${action} (superuser/staff or the group's managers; extension)`, body: schemas.MembershipRequest, response: z.array(schemas.User) },
+    { method: 'delete', path: `/api/v2/groups/{id}/${action}/`, tag: 'groups', summary: `Remove ${action} (extension)`, body: schemas.MembershipRequest, response: z.array(schemas.User) }
+  ]),
   { method: 'delete', path: '/api/v2/groups/{id}/', tag: 'groups', summary: 'Delete a group with its memberships and grants (superuser/staff)', status: 204 },
   { method: 'get', path: '/api/v2/resources/resource_types/', tag: 'resources', summary: 'Visible resources per type', response: z.object({ resource_types: z.array(z.object({ name: z.string(), count: z.number().int() })) }) },
   ...['approved', 'published', 'featured'].map((action): Operation => ({ method: 'get', path: `/api/v2/resources/${action}/`, tag: 'resources', summary: `Visible resources that are ${action}`, query: schemas.ListQuery, response: list('resources', schemas.Resource) })),

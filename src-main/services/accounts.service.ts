@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Transaction } from 'kysely'
 import type { GroupProfileDto, UserDto } from '../../src-shared/api/dto'
-import { GroupWrite, UserWrite } from '../../src-shared/api/schemas'
+import { GroupWrite, MembershipRequest, UserWrite } from '../../src-shared/api/schemas'
 import type { Clock } from '../clock'
 import type { Db } from '../db/database'
 import type { Database } from '../db/schema'
@@ -173,6 +173,44 @@ export function createAccountService(deps: { db: Db; clock: Clock; system: Syste
         if (input.categories) await setCategories(trx, id, input.categories, now)
       })
       return users.getGroup(caller, id)
+    },
+
+    /**
+     * Adds users to a group as members or managers (a member promoted keeps one row, now manager),
+     * or removes them; superuser/staff or the group's managers. Answers the group's new list.
+     */
+    async changeMembers(caller: Caller, id: number, role: 'member' | 'manager', body: unknown, action: 'add' | 'remove'): Promise<UserDto[]> {
+      const group = await groupFor(caller, id, false)
+      const { users: refs } = validate(MembershipRequest, body)
+      const names = refs.filter((r): r is string => typeof r === 'string')
+      const pks = refs.filter((r): r is number => typeof r === 'number')
+      const found = await db
+        .selectFrom('users')
+        .select(['id', 'username'])
+        .where((eb) => eb.or([eb('username', 'in', names.length ? names : ['']), eb('id', 'in', pks.length ? pks : [0])]))
+        .execute()
+      const missing = refs.filter((r) => !found.some((u) => u.username === r || u.id === r))
+      if (missing.length || found.some((u) => u.id === -1)) {
+        throw new ValidationError({ users: [`Unknown users: ${[...missing, ...found.filter((u) => u.id === -1).map((u) => u.username)].join(', ')}.`] })
+      }
+      const now = clock.now()
+      await db.transaction().execute(async (trx) => {
+        for (const u of found) {
+          if (action === 'add') {
+            await trx
+              .insertInto('group_members')
+              .values({ group_id: group.group_id, user_id: u.id, role, created: now, last_updated: now })
+              .onConflict((c) => c.columns(['group_id', 'user_id']).doUpdateSet((eb) => ({ role, last_updated: now, version: eb('group_members.version', '+', 1) })))
+              .execute()
+          } else if (role === 'manager') {
+            // Removing a manager keeps them in the group as a member.
+            await trx.updateTable('group_members').set((eb) => ({ role: 'member', last_updated: now, version: eb('version', '+', 1) })).where('group_id', '=', group.group_id).where('user_id', '=', u.id).where('role', '=', 'manager').execute()
+          } else {
+            await trx.deleteFrom('group_members').where('group_id', '=', group.group_id).where('user_id', '=', u.id).execute()
+          }
+        }
+      })
+      return users.groupMembers(caller, id, role === 'manager' ? 'manager' : undefined)
     },
 
     async deleteGroup(caller: Caller, id: number): Promise<void> {

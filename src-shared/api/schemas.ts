@@ -381,6 +381,17 @@ export const GroupWrite = z
   .describe('Group profile fields; the Django group is created with the slug as its name.')
 registry.add(GroupWrite, { id: 'GroupWrite' })
 
+export const MembershipRequest = z
+  .object({
+    users: z
+      .array(z.union([z.number().int(), text(150)]), { error: 'Expected a list of usernames or user pks.' })
+      .min(1, 'Name at least one user.')
+      .max(1000)
+  })
+  .strict()
+  .describe('Users to add to (POST) or remove from (DELETE) a group, as members or managers.')
+registry.add(MembershipRequest, { id: 'MembershipRequest' })
+
 export const MessageBody = z.object({ message: z.string() })
 registry.add(MessageBody, { id: 'Message' })
 

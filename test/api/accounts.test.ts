@@ -108,6 +108,30 @@ describe('groups', () => {
     expect((await request(server, `/api/v2/groups/${id}`, { method: 'PATCH', body: { title: 'anon' } })).status).toBe(403)
   })
 
+  it('adds and removes members and managers (admin or the group manager), and visibility follows', async () => {
+    const id = groupId(fx.privateGroup)
+    const authGroup = one('SELECT group_id FROM group_profiles WHERE id = ?', id).group_id
+    const outsider = 'outsider'
+    const asOutsider = { username: outsider, password: 'outsider-pass-1' }
+    expect((await request(server, '/api/v2/users', { method: 'POST', who: 'admin', body: { username: outsider, password: asOutsider.password } })).status).toBe(201)
+    expect((await request(server, `/api/v2/groups/${id}`, { who: asOutsider })).status).toBe(404)
+    expect((await request(server, `/api/v2/groups/${id}/members`, { method: 'POST', who: asOutsider, body: { users: [outsider] } })).status).toBe(403)
+    const added = await request(server, `/api/v2/groups/${id}/members`, { method: 'POST', who: 'admin', body: { users: [outsider] } })
+    expect(added.status, added.text).toBe(200)
+    expect(added.body.map((u: { username: string }) => u.username)).toContain(outsider)
+    expect((await request(server, `/api/v2/groups/${id}`, { who: asOutsider })).status).toBe(200)
+    const promoted = await request(server, `/api/v2/groups/${id}/managers`, { method: 'POST', who: 'admin', body: { users: [outsider] } })
+    expect(promoted.body.map((u: { username: string }) => u.username)).toContain(outsider)
+    expect(one('SELECT role FROM group_members WHERE group_id = ? AND user_id = ?', authGroup, userId(outsider)).role).toBe('manager')
+    const unknown = await request(server, `/api/v2/groups/${id}/members`, { method: 'POST', who: 'admin', body: { users: ['nobody-at-all'] } })
+    expect(unknown.status).toBe(400)
+    expect(Object.keys(unknown.body)).toEqual(['users'])
+    const removed = await request(server, `/api/v2/groups/${id}/members`, { method: 'DELETE', who: 'admin', body: { users: [outsider] } })
+    expect(removed.status).toBe(200)
+    expect(removed.body.map((u: { username: string }) => u.username)).not.toContain(outsider)
+    expect((await request(server, `/api/v2/groups/${id}`, { who: asOutsider })).status).toBe(404)
+  })
+
   it('deletes a group with its memberships and grants (admin)', async () => {
     const id = groupId(fx.publicInviteGroup)
     const authGroup = one('SELECT group_id FROM group_profiles WHERE id = ?', id).group_id

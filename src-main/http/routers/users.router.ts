@@ -61,6 +61,14 @@ export function groupsRouter(s: Services): Router {
       res.json({ group_profile: await s.accounts.updateGroup(callerOf(res), idParam(req.params.id), unwrap(req.body, 'group_profile'), partial) })
     })
   }
+  for (const [path, role] of [['members', 'member'], ['managers', 'manager']] as const) {
+    router.post(`/groups/:id/${path}`, async (req, res) => {
+      res.json(await s.accounts.changeMembers(callerOf(res), idParam(req.params.id), role, req.body, 'add'))
+    })
+    router.delete(`/groups/:id/${path}`, async (req, res) => {
+      res.json(await s.accounts.changeMembers(callerOf(res), idParam(req.params.id), role, req.body, 'remove'))
+    })
+  }
   router.post('/groups', async (req, res) => {
     res.status(201).json({ group_profile: await s.accounts.createGroup(callerOf(res), unwrap(req.body, 'group_profile')) })
   })
