@@ -64,8 +64,9 @@ export async function startServer(config: Config, options: { clock?: Clock; log?
     const port = await listen(server, config.host, config.port)
     const hostInUrl = config.host.includes(':') ? `[${config.host}]` : config.host === '0.0.0.0' ? '127.0.0.1' : config.host
     const url = `http://${hostInUrl}:${port}`
-    const services = createServices({ db: database.db, config, clock, system: boot.system, siteUrl: config.siteUrl ?? `${url}/` })
-    const app = createApp({ db: database.db, config, services, system: boot.system, log, version: VERSION })
+    const siteUrl = config.siteUrl ?? `${url}/`
+    const services = createServices({ db: database.db, config, clock, system: boot.system, siteUrl })
+    const app = createApp({ db: database.db, config, services, system: boot.system, log, version: VERSION, siteUrl })
     server.removeAllListeners('request')
     server.on('request', app)
     let closed = false

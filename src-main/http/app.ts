@@ -10,6 +10,7 @@ import { hostGuard } from './host-guard'
 import { responseCache } from './response-cache'
 import { authRouter } from './routers/auth.router'
 import { lookupsRouter } from './routers/lookups.router'
+import { mapstoreRouter } from './routers/mapstore.router'
 import { miscRouter } from './routers/misc.router'
 import { resourcesRouter } from './routers/resources.router'
 import { uploadsRouter } from './routers/uploads.router'
@@ -22,6 +23,7 @@ export interface AppDeps {
   system: SystemIds
   log: Logger
   version: string
+  siteUrl: string
 }
 
 /**
@@ -80,6 +82,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(authRouter(services))
   if (config.responseCacheBytes > 0) app.use('/api/v2', responseCache(deps.db, { maxBytes: config.responseCacheBytes }))
   app.use('/api/v2', resourcesRouter(services, { patchAll: config.patchAll }), usersRouter(services), groupsRouter(services), lookupsRouter(services), uploadsRouter(services))
+  app.use(mapstoreRouter(services, deps.siteUrl))
   if (config.uiDir) app.use(userInterface(config.uiDir))
   app.use(() => {
     throw new NotFound()

@@ -84,6 +84,12 @@ export const OPERATIONS: Operation[] = [
   { method: 'get', path: '/api/o/v4/userinfo', tag: 'auth', summary: 'GeoNode user info', response: z.looseObject({ sub: z.string(), preferred_username: z.string() }) },
   { method: 'post', path: '/account/login/', tag: 'auth', summary: 'Session sign-in (sets sessionid and csrftoken cookies)', body: schemas.LoginRequest, response: z.looseObject({ csrftoken: z.string() }) },
   { method: 'post', path: '/account/logout/', tag: 'auth', summary: 'Ends the session', status: 204 },
+  { method: 'get', path: '/mapstore/rest/resources/', tag: 'mapstore', summary: 'MapStore map records the caller may view (bare array; ?full=true adds data and attributes)' },
+  { method: 'post', path: '/mapstore/rest/resources/', tag: 'mapstore', summary: 'Create a map from a MapStore configuration (?full=true)', status: 201 },
+  { method: 'get', path: '/mapstore/rest/resources/{id}/', tag: 'mapstore', summary: 'One MapStore map record' },
+  { method: 'patch', path: '/mapstore/rest/resources/{id}/', tag: 'mapstore', summary: 'Update a map from a MapStore configuration (?full=true)' },
+  { method: 'delete', path: '/mapstore/rest/resources/{id}/', tag: 'mapstore', summary: 'Delete the map', status: 204 },
+  { method: 'get', path: '/mapstore/rest/users/', tag: 'mapstore', summary: 'Users (superuser/staff)' },
   { method: 'get', path: '/styles/{id}.sld', tag: 'styles', summary: 'Style body (SLD) of a layer style (extension)' },
   { method: 'get', path: '/version.txt', tag: 'root', summary: 'Server version' }
 ]

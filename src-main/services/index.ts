@@ -6,6 +6,7 @@ import { type AuthService, createAuthService } from './auth.service'
 import type { SystemIds } from './caller'
 import { type FavoriteService, createFavoriteService } from './favorites.service'
 import { type LookupService, createLookupService } from './lookups.service'
+import { type MapStoreService, createMapStoreService } from './mapstore.service'
 import { type PermissionService, createPermissionService } from './permissions.service'
 import { type ResourceWriteService, createResourceWriteService } from './resource-writes.service'
 import { type ResourceService, createResourceService } from './resources.service'
@@ -19,6 +20,7 @@ export interface Services {
   favorites: FavoriteService
   writes: ResourceWriteService
   accounts: AccountService
+  mapstore: MapStoreService
   users: UserService
   lookups: LookupService
   uploads: UploadService
@@ -41,6 +43,7 @@ export function createServices(deps: ServiceDeps): Services {
     system,
     render: { db, siteUrl, contributorsGroupId: system.contributorsGroupId }
   })
+  const writes = createResourceWriteService({ db, clock, resources, contributorsGroupId: system.contributorsGroupId })
   const auth = createAuthService({ db, clock, config, system, issuer: `${siteUrl}o` })
   const users = createUserService({ db, system, url, resources, auth })
   return {
@@ -48,8 +51,9 @@ export function createServices(deps: ServiceDeps): Services {
     resources,
     permissions: createPermissionService({ db, clock, resources }),
     favorites: createFavoriteService({ db, clock, resources }),
-    writes: createResourceWriteService({ db, clock, resources, contributorsGroupId: system.contributorsGroupId }),
+    writes,
     accounts: createAccountService({ db, clock, system, users }),
+    mapstore: createMapStoreService({ db, resources, writes }),
     users,
     lookups: createLookupService({ db, config, system, url, users }),
     uploads: createUploadService({ db, clock, url, resources })

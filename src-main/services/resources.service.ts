@@ -339,6 +339,11 @@ export function createResourceService(deps: { db: Db; config: Config; system: Sy
     return dto
   }
 
+  /** The visibility conditions of a family for whole lists (alias `r`). */
+  function visibleConditions(endpoint: ResourceEndpoint, caller: Caller): RawBuilder<SqlBool>[] {
+    return baseConditions(endpoint, caller, 'set')
+  }
+
   /** Every id a list query matches for the caller (patch-all), in no particular order. */
   function matchingIds(endpoint: ResourceEndpoint, caller: Caller, query: DrestQuery, extras: ListExtras = {}): Promise<number[]> {
     const { from } = RESOURCE_ENDPOINTS[endpoint]
@@ -355,6 +360,7 @@ export function createResourceService(deps: { db: Db; config: Config; system: Sy
     renderOne,
     renderMany,
     matchingIds,
+    visibleConditions,
     viewableByBoth,
     get,
     resourceTypes,
