@@ -1,11 +1,9 @@
 import { groundTruth } from '../helpers/truth'
-import { sample } from '../helpers/samples'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type TestServer, type Who, authHeader, envelopeKeys, request, startTestServer, user } from '../helpers/server'
+import { type TestServer, type Who, envelopeKeys, request, startTestServer, user } from '../helpers/server'
 
 const NOT_AUTHENTICATED = { detail: 'Authentication credentials were not provided.' }
 const LOOKUPS = ['owners', 'categories', 'keywords', 'regions', 'tkeywords'] as const
-const UPLOAD_KEYS = Object.keys(sample('api_v2_uploads_detail.json').upload).sort()
 
 let server: TestServer
 let plain: string

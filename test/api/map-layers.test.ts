@@ -1,17 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type TestServer, request, startTestServer, user } from '../helpers/server'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { type TestServer, request, useSeededServer, user } from '../helpers/server'
 import { groundTruth } from '../helpers/truth'
 
 // Maps with their layers: order, opacity, visibility, params; catalogue layers or remote services.
 
+const seeded = useSeededServer({ resources: 40 })
 let server: TestServer
-let fx: NonNullable<TestServer['seed']>['fixtures']
+let fx: ReturnType<typeof seeded.fixtures>
 
-beforeAll(async () => {
-  server = await startTestServer({ resources: 40 })
-  fx = server.seed!.fixtures
+beforeAll(() => {
+  server = seeded.server()
+  fx = seeded.fixtures()
 })
-afterAll(() => server.close())
 
 const { one, visibleTo } = groundTruth(() => server)
 const changeCount = () => one('SELECT count(*) AS n FROM changes').n as number

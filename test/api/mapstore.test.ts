@@ -1,18 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type TestServer, request, startTestServer, user } from '../helpers/server'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { type TestServer, request, useSeededServer, user } from '../helpers/server'
 import { sample } from '../helpers/samples'
 import { groundTruth } from '../helpers/truth'
 
 // /mapstore/rest/ as the MapStore client uses it (spec 6.1, 7 item 38).
 
+const seeded = useSeededServer({ resources: 40 })
 let server: TestServer
-let fx: NonNullable<TestServer['seed']>['fixtures']
+let fx: ReturnType<typeof seeded.fixtures>
 
-beforeAll(async () => {
-  server = await startTestServer({ resources: 40 })
-  fx = server.seed!.fixtures
+beforeAll(() => {
+  server = seeded.server()
+  fx = seeded.fixtures()
 })
-afterAll(() => server.close())
 
 const { one, visibleTo } = groundTruth(() => server)
 const SAMPLE = sample('mapstore_rest_resources_detail_full.json')

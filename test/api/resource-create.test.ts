@@ -1,18 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { applicablePermissions } from '../../src-shared/api/permissions'
-import { type TestServer, request, startTestServer, user } from '../helpers/server'
+import { type TestServer, request, useSeededServer, user } from '../helpers/server'
 import { groundTruth } from '../helpers/truth'
 
 // POST on list URLs in the four body forms (spec 1.4, 1.7, 0.1), geoapp rules (3.7, 7 item 41).
 
+const seeded = useSeededServer({ resources: 40 })
 let server: TestServer
-let fx: NonNullable<TestServer['seed']>['fixtures']
+let fx: ReturnType<typeof seeded.fixtures>
 
-beforeAll(async () => {
-  server = await startTestServer({ resources: 40 })
-  fx = server.seed!.fixtures
+beforeAll(() => {
+  server = seeded.server()
+  fx = seeded.fixtures()
 })
-afterAll(() => server.close())
 
 const { all, one, userId } = groundTruth(() => server)
 const changeCount = () => one('SELECT count(*) AS n FROM changes').n as number

@@ -1,17 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type TestServer, request, startTestServer, user } from '../helpers/server'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { type TestServer, request, useSeededServer, user } from '../helpers/server'
 import { groundTruth } from '../helpers/truth'
 
 // PATCH / PUT / DELETE on resource detail URLs (spec 1.4, 1.8, 3.1, 4; test 7 of spec 7).
 
+const seeded = useSeededServer({ resources: 150 })
 let server: TestServer
-let fx: NonNullable<TestServer['seed']>['fixtures']
+let fx: ReturnType<typeof seeded.fixtures>
 
-beforeAll(async () => {
-  server = await startTestServer({ resources: 150 })
-  fx = server.seed!.fixtures
+beforeAll(() => {
+  server = seeded.server()
+  fx = seeded.fixtures()
 })
-afterAll(() => server.close())
 
 const { all, one, userId } = groundTruth(() => server)
 const changeCount = () => one('SELECT count(*) AS n FROM changes').n as number

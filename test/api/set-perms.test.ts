@@ -1,18 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { applicablePermissions } from '../../src-shared/api/permissions'
-import { type TestServer, request, startTestServer, user } from '../helpers/server'
+import { type TestServer, request, useSeededServer, user } from '../helpers/server'
 import { groundTruth } from '../helpers/truth'
 
 // PUT /api/v2/resources/{id}/set_perms (spec 4.2, 7 item 12) and the favourites actions (7 items 15-17).
 
+const seeded = useSeededServer({ resources: 120 })
 let server: TestServer
-let fx: NonNullable<TestServer['seed']>['fixtures']
+let fx: ReturnType<typeof seeded.fixtures>
 
-beforeAll(async () => {
-  server = await startTestServer({ resources: 120 })
-  fx = server.seed!.fixtures
+beforeAll(() => {
+  server = seeded.server()
+  fx = seeded.fixtures()
 })
-afterAll(() => server.close())
 
 const { all, one, userId, visibleTo } = groundTruth(() => server)
 

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from 'vitest'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -107,4 +108,24 @@ export async function request<T = any>(
 /** Exactly the five keys of a GeoNode list envelope. */
 export function envelopeKeys(plural: string): string[] {
   return ['links', 'total', 'page', 'page_size', plural].sort()
+}
+
+/**
+ * Registers a fresh seeded server for the current test file (started before all its tests, closed
+ * after) and returns accessors to it and its seed fixtures.
+ */
+export function useSeededServer(options: TestServerOptions & { resources: number }) {
+  let server: TestServer | undefined
+  beforeAll(async () => {
+    server = await startTestServer(options)
+  })
+  afterAll(() => server?.close())
+  const current = (): TestServer => {
+    if (!server) throw new Error('the test server has not started')
+    return server
+  }
+  return {
+    server: current,
+    fixtures: () => current().seed!.fixtures
+  }
 }
