@@ -26,7 +26,9 @@ function start(bytes: number): void {
   const app = express()
   app.disable('x-powered-by')
   app.set('etag', false)
-  app.get('/bare', (_req, res) => {
+  // Writes are compared with a route that also reads and parses a JSON body.
+  app.use(express.json({ limit: '64mb' }))
+  app.all('/bare', (_req, res) => {
     res.type('application/json').send(body)
   })
   const server = app.listen(0, '127.0.0.1', () => {

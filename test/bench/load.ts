@@ -5,6 +5,9 @@ export interface Target {
   headers: Record<string, string>
   /** The one status every response must have. */
   expectedStatus: number
+  /** For writes: the method and JSON body every request sends (default GET, none). */
+  method?: 'GET' | 'PATCH' | 'PUT' | 'POST'
+  body?: string
 }
 
 /** One autocannon run: latencies from every response (sub-millisecond), throughput over the run. */
@@ -65,7 +68,15 @@ export function fire(target: Target, settings: LoadSettings): Promise<Sample> {
   const started = performance.now()
   return new Promise((resolve, reject) => {
     const instance = autocannon(
-      { url: target.url, headers: target.headers, connections: settings.connections, duration: settings.duration, timeout: 10 },
+      {
+        url: target.url,
+        headers: target.body ? { ...target.headers, 'content-type': 'application/json' } : target.headers,
+        method: target.method ?? 'GET',
+        body: target.body,
+        connections: settings.connections,
+        duration: settings.duration,
+        timeout: 10
+      },
       (error, result) => {
         if (error) return reject(error)
         const seconds = (performance.now() - started) / 1000

@@ -14,6 +14,7 @@ import { DEMO_PASSWORD } from '../../src-main/seed/seed'
 import { BENCH_ADMIN_PASSWORD, type Catalogue, ensureCatalogue } from './catalogue'
 import { type ChildServer, killAllChildrenNow, startChild, stopAllChildren } from './children'
 import { type Target, measurePair } from './load'
+import { type WriteContext, largeWrites, loadedWrites, writeTables } from './writes'
 import { type BenchMode, type BenchOptions, USAGE, parseOptions } from './options'
 import { type BenchQuery, type CallerKind, benchQueries, expectedStatus, pickParams } from './queries'
 import { type Row, type RunInfo, type Section, markdownReport, resultsTable, rowFailure } from './report'
@@ -39,7 +40,7 @@ function machine(): string {
 }
 
 function startMapshelf(catalogue: Catalogue, mode: BenchMode): Promise<ChildServer> {
-  const args = ['src-main/cli/main.ts', 'serve', '--data-dir', catalogue.dataDir, '--port', '0', '--admin-password', BENCH_ADMIN_PASSWORD]
+  const args = ['src-main/cli/main.ts', 'serve', '--data-dir', catalogue.dataDir, '--port', '0', '--admin-password', BENCH_ADMIN_PASSWORD, '--enable-patch-all']
   if (mode === 'no-cache') args.push('--response-cache-mb', '0')
   return startChild('mapshelf', ['npx', 'tsx', ...args], { cwd: ROOT, timeoutMs: 120_000 })
 }
@@ -49,8 +50,8 @@ function startBare(bytes: number): Promise<ChildServer> {
   return startChild('bare server', [process.execPath, '--import', 'tsx', 'test/bench/bare-server.ts', String(bytes)], { cwd: ROOT })
 }
 
-async function bearerToken(baseUrl: string, username: string): Promise<string> {
-  const body = new URLSearchParams({ grant_type: 'password', username, password: DEMO_PASSWORD })
+async function bearerToken(baseUrl: string, username: string, password = DEMO_PASSWORD): Promise<string> {
+  const body = new URLSearchParams({ grant_type: 'password', username, password })
   const response = await fetch(`${baseUrl}/o/token/`, { method: 'POST', body })
   const json = (await response.json()) as { access_token?: string }
   if (response.status !== 200 || !json.access_token) throw new Error(`POST /o/token/ for ${username}: ${response.status} ${JSON.stringify(json)}`)
@@ -168,6 +169,25 @@ async function main(argv: string[]): Promise<number> {
     sections.push({ mode, rows: await measureAll(live, queries, token, options) })
     await live.server.stop()
   }
+  log('Measuring the write rows ...')
+  const writesServer = await startMapshelf(catalogue, 'cache')
+  const bare = await startBare(4096)
+  let writes: string
+  try {
+    const ctx: WriteContext = {
+      baseUrl: writesServer.url,
+      bareUrl: bare.url,
+      adminToken: await bearerToken(writesServer.url, 'admin', BENCH_ADMIN_PASSWORD),
+      userToken: await bearerToken(writesServer.url, params.plainUser),
+      databaseFile: catalogue.databaseFile,
+      ownedResourceId: params.ownedId
+    }
+    writes = writeTables(await loadedWrites(ctx, options), await largeWrites(ctx))
+  } finally {
+    await bare.stop()
+    await writesServer.stop()
+  }
+  log(`\nwrites:\n${writes}\n`)
   const info: RunInfo = {
     date: new Date(started),
     cpus: machine(),
@@ -181,7 +201,7 @@ async function main(argv: string[]): Promise<number> {
     minutes: (Date.now() - started) / 60_000
   }
   for (const section of sections) log(`\n${section.mode}:\n${resultsTable(section.rows)}\n`)
-  writeReport(markdownReport(info, sections), options)
+  writeReport(markdownReport(info, sections, writes), options)
   return sections.some((section) => section.rows.some((row) => rowFailure(row) !== null)) ? 1 : 0
 }
 
