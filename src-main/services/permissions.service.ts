@@ -9,6 +9,7 @@ import {
 import { PermSpecRequest } from '../../src-shared/api/schemas'
 import type { Clock } from '../clock'
 import type { Db } from '../db/database'
+import { findHeldCodenames } from '../db/repositories/resource-related.repository'
 import { PermissionDenied } from '../http/errors'
 import { validate } from '../http/validate'
 import { type Caller, isAdmin } from './caller'
@@ -39,21 +40,7 @@ export function createPermissionService(deps: { db: Db; clock: Clock; resources:
   async function assertCanChangePermissions(caller: Caller, id: number): Promise<void> {
     if (!caller.authenticated) throw new PermissionDenied('Authentication credentials were not provided.')
     if (isAdmin(caller)) return
-    const held = await db
-      .selectFrom('resource_user_perms')
-      .select('codename')
-      .where('resource_id', '=', id)
-      .where('user_id', '=', caller.userId)
-      .where('codename', '=', CHANGE_PERMISSIONS)
-      .unionAll(
-        db
-          .selectFrom('resource_group_perms')
-          .select('codename')
-          .where('resource_id', '=', id)
-          .where('group_id', 'in', caller.groupIds)
-          .where('codename', '=', CHANGE_PERMISSIONS)
-      )
-      .executeTakeFirst()
+    const held = (await findHeldCodenames(db, id, caller.userId, caller.groupIds)).has(CHANGE_PERMISSIONS)
     if (!held) throw new PermissionDenied()
   }
 

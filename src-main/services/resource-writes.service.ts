@@ -8,6 +8,7 @@ import type { Clock } from '../clock'
 import type { Db } from '../db/database'
 import type { Database } from '../db/schema'
 import { slugify } from '../db/reference-data'
+import { findHeldCodenames } from '../db/repositories/resource-related.repository'
 import { PermissionDenied, ValidationError } from '../http/errors'
 import { validate } from '../http/validate'
 import { normaliseDatetime } from '../query/drest.kysely'
@@ -125,16 +126,7 @@ export type ResourceWriteService = ReturnType<typeof createResourceWriteService>
 export function createResourceWriteService(deps: { db: Db; clock: Clock; resources: ResourceService; contributorsGroupId: number }) {
   const { db, clock, resources, contributorsGroupId } = deps
 
-  async function heldCodenames(caller: Caller, id: number): Promise<Set<string>> {
-    const rows = await db
-      .selectFrom('resource_user_perms')
-      .select('codename')
-      .where('resource_id', '=', id)
-      .where('user_id', '=', caller.userId)
-      .unionAll(db.selectFrom('resource_group_perms').select('codename').where('resource_id', '=', id).where('group_id', 'in', caller.groupIds))
-      .execute()
-    return new Set(rows.map((r) => r.codename))
-  }
+  const heldCodenames = (caller: Caller, id: number) => findHeldCodenames(db, id, caller.userId, caller.groupIds)
 
   /** Each kind of change needs its own codename (spec 4.1); superusers and staff need none. */
   async function assertMayChange(caller: Caller, id: number, update: Update): Promise<void> {

@@ -245,3 +245,15 @@ export function findLocalLayerIds(db: Executor, mapId: number) {
     .execute()
     .then((rows) => [...new Set(rows.map((r) => r.dataset_id as number))])
 }
+
+/** Codenames a user holds on one resource, directly or through one of its groups. */
+export async function findHeldCodenames(db: Executor, resourceId: number, userId: number, groupIds: number[]): Promise<Set<string>> {
+  const rows = await db
+    .selectFrom('resource_user_perms')
+    .select('codename')
+    .where('resource_id', '=', resourceId)
+    .where('user_id', '=', userId)
+    .unionAll(db.selectFrom('resource_group_perms').select('codename').where('resource_id', '=', resourceId).where('group_id', 'in', groupIds))
+    .execute()
+  return new Set(rows.map((r) => r.codename))
+}
