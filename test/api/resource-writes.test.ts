@@ -1,27 +1,20 @@
-import { beforeAll, describe, expect, it } from 'vitest'
-import { type TestServer, request, useSeededServer, user } from '../helpers/server'
+import { describe, expect, it } from 'vitest'
+import { request, useSeededServer, user } from '../helpers/server'
 import { groundTruth } from '../helpers/truth'
 
 // PATCH / PUT / DELETE on resource detail URLs (spec 1.4, 1.8, 3.1, 4; test 7 of spec 7).
 
-const seeded = useSeededServer({ resources: 150 })
-let server: TestServer
-let fx: ReturnType<typeof seeded.fixtures>
+const t = useSeededServer({ resources: 150 })
 
-beforeAll(() => {
-  server = seeded.server()
-  fx = seeded.fixtures()
-})
-
-const { all, one, userId } = groundTruth(() => server)
+const { all, one, userId } = groundTruth(() => t.server)
 const changeCount = () => one('SELECT count(*) AS n FROM changes').n as number
 
 /** A public resource of a type owned by the plain user, outside any group. */
 function owned(type: string): number {
-  return one('SELECT id FROM resources WHERE owner_id = ? AND resource_type = ? AND group_id IS NULL AND audience = 2 ORDER BY id LIMIT 1', userId(fx.plainUser), type).id
+  return one('SELECT id FROM resources WHERE owner_id = ? AND resource_type = ? AND group_id IS NULL AND audience = 2 ORDER BY id LIMIT 1', userId(t.fx.plainUser), type).id
 }
 
-const patch = (path: string, body: unknown, who = user(fx.plainUser)) => request(server, path, { method: 'PATCH', who, body })
+const patch = (path: string, body: unknown, who = user(t.fx.plainUser)) => request(t.server, path, { method: 'PATCH', who, body })
 
 describe('PATCH by the owner', () => {
   for (const [family, singular, type] of [['layers', 'layer', 'layer'], ['documents', 'document', 'document'], ['maps', 'map', 'map'], ['resources', 'resource', 'layer']] as const) {
@@ -36,7 +29,7 @@ describe('PATCH by the owner', () => {
       const after = one('SELECT title, abstract, attribution, doi, is_published, version, last_updated FROM resources WHERE id = ?', id)
       expect(after).toMatchObject({ title: body.title, abstract: body.abstract, attribution: 'Field team', doi: '10.1234/abc', is_published: 0, version: before.version + 1 })
       expect(after.last_updated > before.last_updated).toBe(true)
-      expect((await request(server, `/api/v2/${family}/${id}`, { who: user(fx.plainUser) })).body[singular].title).toBe(body.title)
+      expect((await request(t.server, `/api/v2/${family}/${id}`, { who: user(t.fx.plainUser) })).body[singular].title).toBe(body.title)
     })
   }
 
@@ -57,7 +50,7 @@ describe('PATCH by the owner', () => {
     expect(res.body.layer.category).toEqual({ identifier: 'inlandWaters' })
     expect(res.body.layer.license).toEqual({ identifier: 'not_specified' })
     expect(one("SELECT slug FROM keywords WHERE name = 'Brand new keyword'").slug).toBe('brand-new-keyword')
-    const found = await request(server, '/api/v2/resources?search=brand%20new&page_size=100')
+    const found = await request(t.server, '/api/v2/resources?search=brand%20new&page_size=100')
     expect(found.body.resources.map((r: { pk: string }) => Number(r.pk))).toContain(id)
   })
 
@@ -67,7 +60,7 @@ describe('PATCH by the owner', () => {
     const res = await patch(`/api/v2/layers/${id}`, { srid: 'EPSG:4326', bbox_polygon: { type: 'Polygon', coordinates: [ring] } })
     expect(res.status, res.text).toBe(200)
     expect(res.body.layer.ll_bbox_polygon).toEqual({ type: 'Polygon', coordinates: [ring] })
-    const hits = await request(server, '/api/v2/resources?extent=100.2,10.2,100.4,10.4&page_size=100', { who: user(fx.plainUser) })
+    const hits = await request(t.server, '/api/v2/resources?extent=100.2,10.2,100.4,10.4&page_size=100', { who: user(t.fx.plainUser) })
     expect(hits.body.resources.map((r: { pk: string }) => Number(r.pk))).toContain(id)
   })
 
@@ -108,13 +101,13 @@ describe('bad input is a 400 naming the field, and writes nothing', () => {
   }
 
   it('a PUT without title and abstract', async () => {
-    const res = await request(server, `/api/v2/layers/${owned('layer')}`, { method: 'PUT', who: user(fx.plainUser), body: { doi: '10.1/x' } })
+    const res = await request(t.server, `/api/v2/layers/${owned('layer')}`, { method: 'PUT', who: user(t.fx.plainUser), body: { doi: '10.1/x' } })
     expect(res.status).toBe(400)
     expect(res.body).toEqual({ title: ['This field is required.'], abstract: ['This field is required.'] })
   })
 
   it('malformed JSON', async () => {
-    const res = await request(server, `/api/v2/layers/${owned('layer')}`, { method: 'PATCH', who: user(fx.plainUser), body: '{"title": ' })
+    const res = await request(t.server, `/api/v2/layers/${owned('layer')}`, { method: 'PATCH', who: user(t.fx.plainUser), body: '{"title": ' })
     expect(res.status).toBe(400)
     expect(res.body.detail).toMatch(/JSON/)
   })
@@ -124,7 +117,7 @@ describe('who may write', () => {
   it('refuses anonymous callers with 403, even for an id that does not exist', async () => {
     for (const path of [`/api/v2/layers/${owned('layer')}`, '/api/v2/layers/987654']) {
       for (const method of ['PATCH', 'PUT', 'DELETE']) {
-        const res = await request(server, path, { method, body: { title: 'x' } })
+        const res = await request(t.server, path, { method, body: { title: 'x' } })
         expect(res.status).toBe(403)
         expect(res.body).toEqual({ detail: 'Authentication credentials were not provided.' })
       }
@@ -132,28 +125,28 @@ describe('who may write', () => {
   })
 
   it('refuses another user without grants (403) and hides what they cannot see (404)', async () => {
-    const res = await patch(`/api/v2/layers/${owned('layer')}`, { title: 'Not yours' }, user(fx.otherUser))
+    const res = await patch(`/api/v2/layers/${owned('layer')}`, { title: 'Not yours' }, user(t.fx.otherUser))
     expect(res.status).toBe(403)
     expect(res.body).toEqual({ detail: 'You do not have permission to perform this action.' })
-    expect((await patch(`/api/v2/layers/${fx.privateLayerId}`, { title: 'Hidden' })).status).toBe(404)
+    expect((await patch(`/api/v2/layers/${t.fx.privateLayerId}`, { title: 'Hidden' })).status).toBe(404)
   })
 
   it('lets a user edit metadata with change_resourcebase_metadata, but not publish without publish_resourcebase', async () => {
     const id = owned('layer')
-    await request(server, `/api/v2/resources/${id}/set_perms`, {
+    await request(t.server, `/api/v2/resources/${id}/set_perms`, {
       method: 'PUT',
-      who: user(fx.plainUser),
-      body: { users: { [fx.otherUser]: ['view_resourcebase', 'change_resourcebase_metadata'] }, groups: { anonymous: ['view_resourcebase'] } }
+      who: user(t.fx.plainUser),
+      body: { users: { [t.fx.otherUser]: ['view_resourcebase', 'change_resourcebase_metadata'] }, groups: { anonymous: ['view_resourcebase'] } }
     })
-    expect((await patch(`/api/v2/layers/${id}`, { title: 'Edited by a colleague' }, user(fx.otherUser))).status).toBe(200)
-    expect((await patch(`/api/v2/layers/${id}`, { is_published: true }, user(fx.otherUser))).status).toBe(403)
-    expect((await request(server, `/api/v2/layers/${id}`, { method: 'DELETE', who: user(fx.otherUser) })).status).toBe(403)
+    expect((await patch(`/api/v2/layers/${id}`, { title: 'Edited by a colleague' }, user(t.fx.otherUser))).status).toBe(200)
+    expect((await patch(`/api/v2/layers/${id}`, { is_published: true }, user(t.fx.otherUser))).status).toBe(403)
+    expect((await request(t.server, `/api/v2/layers/${id}`, { method: 'DELETE', who: user(t.fx.otherUser) })).status).toBe(403)
   })
 
   it('lets the admin edit anything', async () => {
-    const res = await patch(`/api/v2/layers/${fx.privateLayerId}`, { title: 'Admin edit' }, 'admin')
+    const res = await patch(`/api/v2/layers/${t.fx.privateLayerId}`, { title: 'Admin edit' }, 'admin')
     expect(res.status).toBe(200)
-    expect(one('SELECT title FROM resources WHERE id = ?', fx.privateLayerId).title).toBe('Admin edit')
+    expect(one('SELECT title FROM resources WHERE id = ?', t.fx.privateLayerId).title).toBe('Admin edit')
   })
 })
 
@@ -162,10 +155,10 @@ describe('DELETE', () => {
     const id = owned('map')
     const uuid = one('SELECT uuid FROM resources WHERE id = ?', id).uuid
     const before = changeCount()
-    const res = await request(server, `/api/v2/maps/${id}`, { method: 'DELETE', who: user(fx.plainUser) })
+    const res = await request(t.server, `/api/v2/maps/${id}`, { method: 'DELETE', who: user(t.fx.plainUser) })
     expect(res.status).toBe(204)
     expect(res.text).toBe('')
-    expect((await request(server, `/api/v2/maps/${id}`, { who: user(fx.plainUser) })).status).toBe(404)
+    expect((await request(t.server, `/api/v2/maps/${id}`, { who: user(t.fx.plainUser) })).status).toBe(404)
     for (const table of ['resources', 'maps', 'map_layers', 'resource_user_perms', 'resource_group_perms', 'resource_keywords']) {
       const column = table === 'resources' ? 'id' : table === 'maps' || table === 'map_layers' ? (table === 'maps' ? 'resource_id' : 'map_id') : 'resource_id'
       expect(one(`SELECT count(*) AS n FROM ${table} WHERE ${column} = ?`, id).n, table).toBe(0)
@@ -179,7 +172,7 @@ describe('DELETE', () => {
 
 describe('geoapps and geostories', () => {
   const app = (type: string) =>
-    one('SELECT r.id, a.name FROM resources r JOIN geoapps a ON a.resource_id = r.id WHERE r.resource_type = ? AND r.owner_id = ? ORDER BY r.id LIMIT 1', type, userId(fx.plainUser)) ??
+    one('SELECT r.id, a.name FROM resources r JOIN geoapps a ON a.resource_id = r.id WHERE r.resource_type = ? AND r.owner_id = ? ORDER BY r.id LIMIT 1', type, userId(t.fx.plainUser)) ??
     one('SELECT r.id, a.name FROM resources r JOIN geoapps a ON a.resource_id = r.id WHERE r.resource_type = ? ORDER BY r.id LIMIT 1', type)
 
   it('replaces the blob given as `blob`, and shows it only with include[]=data', async () => {
@@ -188,7 +181,7 @@ describe('geoapps and geostories', () => {
     const res = await patch(`/api/v2/geoapps/${id}`, { blob }, 'admin')
     expect(res.status, res.text).toBe(200)
     expect(res.body.geoapp.data).toBeUndefined()
-    const read = await request(server, `/api/v2/geoapps/${id}?include[]=data`, { who: 'admin' })
+    const read = await request(t.server, `/api/v2/geoapps/${id}?include[]=data`, { who: 'admin' })
     expect(Object.keys(read.body)).toEqual(['geoapp'])
     expect(read.body.geoapp.data).toEqual(blob)
     expect(JSON.parse(one('SELECT data FROM geoapps WHERE resource_id = ?', id).data)).toEqual(blob)
@@ -216,7 +209,7 @@ describe('geoapps and geostories', () => {
   })
 
   it('answers 405 to a POST on a detail URL', async () => {
-    const res = await request(server, `/api/v2/geoapps/${app('geoapp').id}`, { method: 'POST', who: 'admin', body: {} })
+    const res = await request(t.server, `/api/v2/geoapps/${app('geoapp').id}`, { method: 'POST', who: 'admin', body: {} })
     expect(res.status).toBe(405)
     expect(res.body).toEqual({ detail: 'Method "POST" not allowed.' })
   })
@@ -235,5 +228,5 @@ describe('the change log', () => {
 })
 
 it('logged no failed request while serving this file', () => {
-  expect(server.logs.filter((line) => line.includes('failed'))).toEqual([])
+  expect(t.server.logs.filter((line) => line.includes('failed'))).toEqual([])
 })

@@ -55,27 +55,28 @@ function commonTitleWord(db: Sqlite.Database): string {
   return best[0]
 }
 
-function mostUsedKeyword(db: Sqlite.Database): string {
-  const row = db
-    .prepare(
-      `SELECT k.slug FROM resource_keywords rk JOIN keywords k ON k.id = rk.keyword_id
-       GROUP BY k.id ORDER BY count(*) DESC, k.slug LIMIT 1`
-    )
-    .get() as { slug: string } | undefined
-  if (!row) throw new Error('bench: the seeded catalogue has no keywords')
-  return row.slug
+/** The first column of the first row of a "most used" query; the seed must have provided one. */
+function mostUsed(db: Sqlite.Database, query: string, missing: string): string {
+  const row = db.prepare(query).pluck().get() as string | undefined
+  if (!row) throw new Error(`bench: the seeded catalogue has no ${missing}`)
+  return row
 }
 
-function mostUsedCategory(db: Sqlite.Database): string {
-  const row = db
-    .prepare(
-      `SELECT c.identifier FROM resources r JOIN topic_categories c ON c.id = r.category_id
-       GROUP BY c.id ORDER BY count(*) DESC, c.identifier LIMIT 1`
-    )
-    .get() as { identifier: string } | undefined
-  if (!row) throw new Error('bench: the seeded catalogue has no categorised resources')
-  return row.identifier
-}
+const mostUsedKeyword = (db: Sqlite.Database) =>
+  mostUsed(
+    db,
+    `SELECT k.slug FROM resource_keywords rk JOIN keywords k ON k.id = rk.keyword_id
+     GROUP BY k.id ORDER BY count(*) DESC, k.slug LIMIT 1`,
+    'keywords'
+  )
+
+const mostUsedCategory = (db: Sqlite.Database) =>
+  mostUsed(
+    db,
+    `SELECT c.identifier FROM resources r JOIN topic_categories c ON c.id = r.category_id
+     GROUP BY c.id ORDER BY count(*) DESC, c.identifier LIMIT 1`,
+    'categorised resources'
+  )
 
 /** A public document with the most public linked resources (ties: the oldest), or the image fixture. */
 function linkedDocument(db: Sqlite.Database, fallback: number): number {

@@ -112,20 +112,21 @@ export function envelopeKeys(plural: string): string[] {
 
 /**
  * Registers a fresh seeded server for the current test file (started before all its tests, closed
- * after) and returns accessors to it and its seed fixtures.
+ * after). `server` and `fx` (the seed's fixtures) are readable from inside tests and hooks.
  */
 export function useSeededServer(options: TestServerOptions & { resources: number }) {
-  let server: TestServer | undefined
+  let started: TestServer | undefined
   beforeAll(async () => {
-    server = await startTestServer(options)
+    started = await startTestServer(options)
   })
-  afterAll(() => server?.close())
-  const current = (): TestServer => {
-    if (!server) throw new Error('the test server has not started')
-    return server
-  }
+  afterAll(() => started?.close())
   return {
-    server: current,
-    fixtures: () => current().seed!.fixtures
+    get server(): TestServer {
+      if (!started) throw new Error('the test server has not started')
+      return started
+    },
+    get fx() {
+      return this.server.seed!.fixtures
+    }
   }
 }
