@@ -430,6 +430,12 @@ export interface ResourceSearchTable {
   rank: number
 }
 
+/** One row: moves whenever users, groups, memberships or tokens change (see the migration). */
+export interface AuthGenerationTable {
+  id: number
+  value: number
+}
+
 export interface Database {
   users: UserTable
   auth_groups: AuthGroupTable
@@ -470,6 +476,7 @@ export interface Database {
   upload_size_limits: UploadSizeLimitTable
   access_tokens: AccessTokenTable
   changes: ChangeTable
+  auth_generation: AuthGenerationTable
   resource_extents: ResourceExtentTable
   resource_search: ResourceSearchTable
 }

@@ -3,7 +3,6 @@ import type { Clock } from '../clock'
 import type { Config } from '../config'
 import type { Db } from '../db/database'
 import type { UserRow } from '../db/schema'
-import { changeGeneration } from '../db/repositories/listing.repository'
 import * as tokens from '../db/repositories/token.repository'
 import { findMemberships, findUserById, findUserByUsername } from '../db/repositories/user.repository'
 import { NotAuthenticated } from '../http/errors'
@@ -45,9 +44,11 @@ export function createAuthService(deps: { db: Db; clock: Clock; config: Config; 
   // Verified Basic credentials -> the password hash they matched. A slow hash per request would
   // cap throughput; the entry only counts while the stored hash is unchanged.
   const basicCache = new Map<string, { hash: string; expires: number }>()
+  // Verified Basic credentials -> the caller they resolved to, while the auth generation stands still.
+  const basicCallers = new Map<string, { caller: Caller; generation: number; expires: number }>()
 
-  // Resolved bearer tokens, valid while the change log stands still (users and memberships are
-  // logged) and the token has not expired; tokens deleted here are dropped at once.
+  // Resolved bearer tokens, valid while no user, group, membership or token changes (the auth
+  // generation stands still) and the token has not expired. Catalogue writes do not retire them.
   const bearerCache = new Map<string, { caller: Caller; scope: string; expires: number; generation: number }>()
 
   async function callerFor(user: UserRow, via: Caller['via'], credential?: string): Promise<Caller> {
@@ -105,16 +106,23 @@ export function createAuthService(deps: { db: Db; clock: Clock; config: Config; 
   return {
     /** HTTP Basic: bad credentials and inactive users are 403, as on GeoNode (spec 1.2). */
     async basic(username: string, password: string): Promise<Caller> {
+      const key = sha256(`${username}\0${password}`)
+      const generation = await tokens.findAuthGeneration(db)
+      const resolved = basicCallers.get(key)
+      if (resolved && resolved.generation === generation && resolved.expires > clock.epochMs()) return resolved.caller
       const user = await checkPassword(username, password)
       if (!user) throw new NotAuthenticated('Invalid username/password.')
       if (user.is_active !== 1) throw new NotAuthenticated('User inactive or deleted.')
-      return callerFor(user, 'basic')
+      const caller = await callerFor(user, 'basic')
+      if (basicCallers.size >= BASIC_CACHE_MAX) basicCallers.delete(basicCallers.keys().next().value as string)
+      basicCallers.set(key, { caller, generation, expires: clock.epochMs() + BASIC_CACHE_TTL_MS })
+      return caller
     },
 
     /** A bearer token; an unknown or expired one is simply not accepted (undefined). */
     async bearer(token: string): Promise<{ caller: Caller; scope: string; expiresInMs: number } | undefined> {
       const hash = sha256(token)
-      const generation = await changeGeneration(db)
+      const generation = await tokens.findAuthGeneration(db)
       const cached = bearerCache.get(hash)
       if (cached && cached.generation === generation && cached.expires > clock.epochMs()) {
         return { caller: cached.caller, scope: cached.scope, expiresInMs: cached.expires - clock.epochMs() }

@@ -47,13 +47,25 @@ describe('users', () => {
     expect(one('SELECT first_name, is_staff FROM users WHERE id = ?', id)).toEqual({ first_name: 'Renamed', is_staff: 1 })
   })
 
-  it('deactivates a user, whose password then stops working', async () => {
+  it('deactivates a user, whose password and tokens stop working at once, even after catalogue writes', async () => {
     await request(t.server, '/api/v2/users', { method: 'POST', who: 'admin', body: { username: 'leaver', password: 'leaving-soon-1' } })
     const id = userId('leaver')
+    const basic = { username: 'leaver', password: 'leaving-soon-1' }
+    const grant = await fetch(`${t.server.url}/o/token/`, { method: 'POST', body: new URLSearchParams({ grant_type: 'password', ...basic }) })
+    const token = ((await grant.json()) as { access_token: string }).access_token
+    // Both credentials are resolved (and remembered) before a catalogue write moves the change log on.
+    expect((await request(t.server, '/api/v2/resources', { who: basic })).status).toBe(200)
+    expect((await request(t.server, '/api/v2/resources', { who: { token } })).status).toBe(200)
+    const created = await request(t.server, '/api/v2/resources', { method: 'POST', who: { token }, body: { resource_type: 'map', title: 'Written before leaving' } })
+    expect(created.status, created.text).toBe(201)
+    expect((await request(t.server, '/api/v2/resources', { who: { token } })).status).toBe(200)
     expect((await request(t.server, `/api/v2/users/${id}`, { method: 'PATCH', who: 'admin', body: { is_active: false } })).status).toBe(200)
-    const res = await request(t.server, '/api/v2/resources', { who: { username: 'leaver', password: 'leaving-soon-1' } })
+    const res = await request(t.server, '/api/v2/resources', { who: basic })
     expect(res.status).toBe(403)
     expect(res.body).toEqual({ detail: 'User inactive or deleted.' })
+    const withToken = await request(t.server, `/api/v2/resources/${created.body.resource.pk}`, { method: 'PATCH', who: { token }, body: { title: 'After leaving' } })
+    expect(withToken.status).toBe(403)
+    expect(one('SELECT title FROM resources WHERE id = ?', created.body.resource.pk).title).toBe('Written before leaving')
   })
 
   it('keeps at least one active superuser', async () => {

@@ -42,3 +42,9 @@ export async function deleteToken(db: Executor, id: number): Promise<void> {
 export async function deleteExpiredTokens(db: Executor, now: string): Promise<void> {
   await db.deleteFrom('access_tokens').where('expires', '<', now).execute()
 }
+
+/** Moves whenever a user, group, membership or token changes: resolved callers stay valid until it does. */
+export async function findAuthGeneration(db: Executor): Promise<number> {
+  const row = await db.selectFrom('auth_generation').select('value').where('id', '=', 1).executeTakeFirst()
+  return row?.value ?? 0
+}
