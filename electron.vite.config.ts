@@ -7,7 +7,13 @@ export default defineConfig({
   main: {
     build: {
       externalizeDeps: true,
-      rollupOptions: { input: { index: resolve(__dirname, 'src-main/electron/main.ts') } }
+      rollupOptions: {
+        input: {
+          index: resolve(__dirname, 'src-main/electron/main.ts'),
+          // The ingest worker thread runs this file next to index.js (see src-main/ingest/worker-pool.ts).
+          'ingest-worker': resolve(__dirname, 'src-main/ingest/ingest.worker.ts')
+        }
+      }
     }
   },
   preload: {

@@ -10,6 +10,8 @@ import { createApp } from './http/app'
 import type { Logger } from './http/errors'
 import { type Services, createServices } from './services'
 import { bootstrapCatalogue } from './services/bootstrap.service'
+import { DataFolder } from './ingest/data-folder'
+import { IngestWorker } from './ingest/worker-pool'
 
 export const VERSION = '0.1.0'
 export const DATABASE_FILE = 'catalogue.sqlite'
@@ -65,7 +67,13 @@ export async function startServer(config: Config, options: { clock?: Clock; log?
     const hostInUrl = config.host.includes(':') ? `[${config.host}]` : config.host === '0.0.0.0' ? '127.0.0.1' : config.host
     const url = `http://${hostInUrl}:${port}`
     const siteUrl = config.siteUrl ?? `${url}/`
-    const services = createServices({ db: database.db, config, clock, system: boot.system, siteUrl })
+    const folder = new DataFolder(config.dataDir)
+    const recovered = folder.recover(database.sqlite)
+    if (recovered.interrupted) log.warn(`${recovered.interrupted} upload(s) were interrupted by the last stop; marked INVALID.`)
+    const worker = new IngestWorker(join(config.dataDir, DATABASE_FILE))
+    const services = createServices({ db: database.db, config, clock, system: boot.system, siteUrl, sqlite: database.sqlite, folder, worker })
+    // Features of replaced, deleted or interrupted layers are cleared off the API thread.
+    void worker.clearDropped().catch((error: Error) => log.warn(`clearing dropped layer data failed: ${error.message}`))
     const app = createApp({ db: database.db, config, services, system: boot.system, log, version: VERSION, siteUrl })
     server.removeAllListeners('request')
     server.on('request', app)
@@ -94,6 +102,7 @@ export async function startServer(config: Config, options: { clock?: Clock; log?
           server.closeIdleConnections()
           setTimeout(() => server.closeAllConnections(), 2_000).unref()
         })
+        await worker.close()
         database.sqlite.pragma('wal_checkpoint(TRUNCATE)')
         await database.close()
       }

@@ -180,6 +180,8 @@ export interface ResourceTable extends RowMeta {
   ll_maxy: number | null
   srid: Generated<string>
   thumbnail_url: string | null
+  /** Originals kept for download, relative to the data folder (files/<uuid>), when the resource has any. */
+  files_dir: string | null
   popular_count: Generated<number>
   share_count: Generated<number>
   rating: Generated<number>
@@ -267,6 +269,8 @@ export interface LayerTable extends RowMeta {
   ptype: Generated<string>
   upload_session_id: number | null
   feature_count: number | null
+  feature_set_id: number | null
+  data_file: string | null
 }
 
 export interface LayerStyleTable extends RowMeta {
@@ -430,6 +434,21 @@ export interface ResourceSearchTable {
   rank: number
 }
 
+export interface FeatureSetTable {
+  id: Generated<number>
+  upload_id: number | null
+  state: 'staging' | 'ready' | 'dropped'
+  feature_count: Generated<number>
+  created: Generated<string>
+}
+
+export interface LayerFeatureTable {
+  id: Generated<number>
+  feature_set_id: number
+  fid: number
+  feature: string
+}
+
 /** One row: moves whenever users, groups, memberships or tokens change (see the migration). */
 export interface AuthGenerationTable {
   id: number
@@ -477,6 +496,8 @@ export interface Database {
   access_tokens: AccessTokenTable
   changes: ChangeTable
   auth_generation: AuthGenerationTable
+  feature_sets: FeatureSetTable
+  layer_features: LayerFeatureTable
   resource_extents: ResourceExtentTable
   resource_search: ResourceSearchTable
 }

@@ -56,6 +56,13 @@ export class Conflict extends ApiError {
   }
 }
 
+/** The upload wizard's refusal (spec 5.1): 400 `{"success": false, "errors": ["…"]}`. */
+export class UploadRefused extends ApiError {
+  constructor(readonly errors: string[]) {
+    super(400, { success: false, errors }, 'upload_refused')
+  }
+}
+
 export class PayloadTooLarge extends ApiError {
   constructor(detail: string) {
     super(413, { detail }, 'payload_too_large')

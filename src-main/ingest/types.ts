@@ -40,6 +40,8 @@ export interface VectorSource {
   kind: 'vector'
   /** File or table name the layer is named after (not yet sanitised). */
   name: string
+  /** A human title the source carries (a GeoPackage table's identifier), if any. */
+  title?: string
   /** The file (or file:table) this source came from, for messages. */
   file: string
   /** Format label for the upload session and messages: 'shapefile', 'geojson', 'geopackage', 'kml', 'gpx', 'csv'. */
@@ -65,6 +67,8 @@ export interface RasterSource {
   name: string
   file: string
   format: 'geotiff'
+  /** Where the raster file is on disk (set by detection; readers may leave it out). */
+  path?: string
   crs: SourceCrs | null
   width: number
   height: number

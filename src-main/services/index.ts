@@ -12,6 +12,11 @@ import { type ResourceWriteService, createResourceWriteService } from './resourc
 import { type ResourceService, createResourceService } from './resources.service'
 import { type UploadService, createUploadService } from './uploads.service'
 import { type UserService, createUserService } from './users.service'
+import type Sqlite from 'better-sqlite3'
+import type { DataFolder } from '../ingest/data-folder'
+import type { IngestWorker } from '../ingest/worker-pool'
+import { type IngestService, createIngestService } from './ingest.service'
+import { type LayerDataService, createLayerDataService } from './layer-data.service'
 
 export interface Services {
   auth: AuthService
@@ -24,6 +29,8 @@ export interface Services {
   users: UserService
   lookups: LookupService
   uploads: UploadService
+  ingest: IngestService
+  layerData: LayerDataService
 }
 
 export interface ServiceDeps {
@@ -32,10 +39,14 @@ export interface ServiceDeps {
   clock: Clock
   system: SystemIds
   siteUrl: string
+  /** The raw connection, for the layer-data reads that stream rows. */
+  sqlite: Sqlite.Database
+  folder: DataFolder
+  worker: IngestWorker
 }
 
 export function createServices(deps: ServiceDeps): Services {
-  const { db, config, clock, system, siteUrl } = deps
+  const { db, config, clock, system, siteUrl, sqlite, folder, worker } = deps
   const url = { siteUrl }
   const resources = createResourceService({
     db,
@@ -43,7 +54,9 @@ export function createServices(deps: ServiceDeps): Services {
     system,
     render: { db, siteUrl, contributorsGroupId: system.contributorsGroupId }
   })
-  const writes = createResourceWriteService({ db, clock, resources, contributorsGroupId: system.contributorsGroupId })
+  let ingest: IngestService | undefined
+  const writes = createResourceWriteService({ db, clock, resources, contributorsGroupId: system.contributorsGroupId, afterDelete: (uuids) => ingest?.sweep(uuids) })
+  ingest = createIngestService({ db, clock, folder, worker, resources, writes, contributorsGroupId: system.contributorsGroupId })
   const auth = createAuthService({ db, clock, config, system, issuer: `${siteUrl}o` })
   const users = createUserService({ db, system, url, resources, auth })
   return {
@@ -56,6 +69,8 @@ export function createServices(deps: ServiceDeps): Services {
     mapstore: createMapStoreService({ db, resources, writes }),
     users,
     lookups: createLookupService({ db, config, system, url, users }),
-    uploads: createUploadService({ db, clock, url, resources })
+    uploads: createUploadService({ db, clock, url, resources }),
+    ingest,
+    layerData: createLayerDataService({ db, sqlite, folder, resources })
   }
 }

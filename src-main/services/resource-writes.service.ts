@@ -123,8 +123,10 @@ export class BulkError extends Error {
 
 export type ResourceWriteService = ReturnType<typeof createResourceWriteService>
 
-export function createResourceWriteService(deps: { db: Db; clock: Clock; resources: ResourceService; contributorsGroupId: number }) {
+export function createResourceWriteService(deps: { db: Db; clock: Clock; resources: ResourceService; contributorsGroupId: number; afterDelete?: (uuids: string[]) => void }) {
   const { db, clock, resources, contributorsGroupId } = deps
+  /** After resources are deleted: their files and layer data are cleared off the request path. */
+  const afterDelete = (uuids: string[]) => deps.afterDelete?.(uuids)
 
   const heldCodenames = (caller: Caller, id: number) => findHeldCodenames(db, id, caller.userId, caller.groupIds)
 
@@ -441,6 +443,19 @@ export function createResourceWriteService(deps: { db: Db; clock: Clock; resourc
 
   return {
     /**
+     * Creates one resource inside the caller's transaction with the same rules as POST (owner,
+     * default grants, metadata fields): uploads create their layers and documents with it.
+     */
+    insertWithin(trx: Trx, type: string, caller: Caller, body: unknown, now: string): Promise<number> {
+      return insertOne(trx, type, caller, validate(ResourceUpdate, body), now)
+    },
+
+    /** Applies metadata fields to a resource inside the caller's transaction (a layer's new extent after a replace). */
+    applyWithin(trx: Trx, id: number, type: string, body: unknown): Promise<void> {
+      return apply(trx, id, type, validate(ResourceUpdate, body))
+    },
+
+    /**
      * POST on a family's list URL: one object, or a list (bulk, all or nothing). Creating needs the
      * add_resource capability (contributors, staff, superusers).
      */
@@ -594,9 +609,11 @@ export function createResourceWriteService(deps: { db: Db; clock: Clock; resourc
         if (!isAdmin(caller) && !(await heldCodenames(caller, id)).has(DELETE)) throw new PermissionDenied()
         ids.push(id)
       }
+      const withFiles = ids.length ? await db.selectFrom('resources').select('uuid').where('id', 'in', ids).where('files_dir', 'is not', null).execute() : []
       await db.transaction().execute(async (trx) => {
         if (ids.length) await trx.deleteFrom('resources').where('id', 'in', ids).execute()
       })
+      afterDelete(withFiles.map((r) => r.uuid))
     },
 
     /** DELETE: needs delete_resourcebase; links, grants and extension rows go with the resource. */
@@ -604,9 +621,11 @@ export function createResourceWriteService(deps: { db: Db; clock: Clock; resourc
       if (!caller.authenticated) throw new PermissionDenied('Authentication credentials were not provided.')
       await resources.findVisibleId(endpoint, caller, id)
       if (!isAdmin(caller) && !(await heldCodenames(caller, id)).has(DELETE)) throw new PermissionDenied()
+      const withFiles = await db.selectFrom('resources').select('uuid').where('id', '=', id).where('files_dir', 'is not', null).execute()
       await db.transaction().execute(async (trx) => {
         await trx.deleteFrom('resources').where('id', '=', id).execute()
       })
+      afterDelete(withFiles.map((r) => r.uuid))
     }
   }
 }

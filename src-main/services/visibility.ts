@@ -1,7 +1,9 @@
 import { type RawBuilder, type SqlBool, sql } from 'kysely'
 import { CHANGE, VIEW } from '../../src-shared/api/permissions'
 import type { Config } from '../config'
-import type { Caller, SystemIds } from './caller'
+import type { Db } from '../db/database'
+import { findHeldCodenames } from '../db/repositories/resource-related.repository'
+import { type Caller, type SystemIds, isAdmin } from './caller'
 
 export type VisibilityPolicy = Pick<Config, 'resourcePublishing' | 'adminModerateUploads' | 'groupPrivateResources'>
 
@@ -70,4 +72,11 @@ export function visibleResources(
     rules.push(sql`(r.group_id IS NULL OR r.group_id NOT IN (SELECT group_id FROM group_profiles WHERE access = 'private') OR ${member})`)
   }
   return sql<SqlBool>`(${sql.join(rules, sql` AND `)})`
+}
+
+/** Whether the caller holds `codename` on resource `id`: superusers and staff hold every one. */
+export async function callerHolds(db: Db, caller: Caller, id: number, codename: string): Promise<boolean> {
+  if (isAdmin(caller)) return true
+  if (!caller.authenticated) return false
+  return (await findHeldCodenames(db, id, caller.userId, caller.groupIds)).has(codename)
 }

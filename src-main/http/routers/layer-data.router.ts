@@ -1,0 +1,124 @@
+import { Router } from 'express'
+import yazl from 'yazl'
+import type { Services } from '../../services'
+import { callerOf } from '../auth'
+import { idParam, listQuery } from '../envelope'
+import { NotFound } from '../errors'
+
+const isMultipart = (type: string | undefined) => /^multipart\/form-data/i.test(type ?? '')
+
+/** The `id` of the wizard's `?id=` (the import id, which is the upload id). */
+function wizardId(value: unknown): number {
+  const id = idParam(typeof value === 'string' ? value : undefined)
+  if (Number.isNaN(id)) throw new NotFound()
+  return id
+}
+
+/**
+ * Uploads (spec 5) and layer data: the upload wizard under /api/v2/uploads/upload and /upload/*,
+ * document files, layer replacement, and the viewer's extension routes under /api/v2/mapshelf
+ * (features by bbox, raster by range requests, exports and originals).
+ */
+export function layerDataRouter(s: Services): Router {
+  const router = Router()
+
+  router.post('/api/v2/uploads/upload', async (req, res) => {
+    const reply = await s.ingest.upload(callerOf(res), req, 'post')
+    res.status(reply.status).json(reply.body)
+  })
+  router.put('/api/v2/uploads/upload', async (req, res) => {
+    const reply = await s.ingest.upload(callerOf(res), req, 'put')
+    res.status(reply.status).json(reply.body)
+  })
+
+  // The legacy wizard's steps. Every step but srs leads to final: reading happens in one go.
+  router.all(['/upload/final', '/upload/check', '/upload/run', '/upload/time', '/upload/csv'], async (req, res) => {
+    res.json(await s.ingest.final(callerOf(res), wizardId(req.query.id)))
+  })
+  router.all('/upload/srs', async (req, res) => {
+    const body = (req.body ?? {}) as Record<string, unknown>
+    const srs = [body.srs, body.source, req.query.srs, req.query.source].find((v): v is string => typeof v === 'string')
+    res.json(await s.ingest.supplySrs(callerOf(res), wizardId(req.query.id), srs))
+  })
+  router.get('/upload/progress', async (req, res) => {
+    res.json(await s.ingest.progress(callerOf(res), wizardId(req.query.id)))
+  })
+  router.all('/upload/delete/:id', async (req, res) => {
+    res.json(await s.ingest.remove(callerOf(res), wizardId(req.params.id)))
+  })
+
+  router.put('/api/v2/layers/:id/replace', async (req, res) => {
+    const id = await s.ingest.replace(callerOf(res), idParam(req.params.id), req)
+    res.json({ layer: await s.resources.get('layers', callerOf(res), id, listQuery(req)) })
+  })
+
+  router.post('/api/v2/documents', async (req, res, next) => {
+    if (!isMultipart(req.headers['content-type'])) return next()
+    const id = await s.ingest.createDocument(callerOf(res), req)
+    const document = await s.resources.get('documents', callerOf(res), id, listQuery(req))
+    res.status(201).json({ document })
+  })
+
+  router.get('/documents/:id/download', async (req, res) => {
+    const file = await s.layerData.documentFile(callerOf(res), idParam(req.params.id))
+    res.attachment(file.name)
+    if (file.mime) res.type(file.mime)
+    res.sendFile(file.path, { dotfiles: 'allow' })
+  })
+
+  router.get('/uploaded/thumbs/:file', (req, res) => {
+    const uuid = /^([0-9a-f-]{36})\.png$/.exec(req.params.file)?.[1]
+    if (!uuid) throw new NotFound()
+    res.sendFile(s.layerData.thumbnailFile(uuid), { maxAge: 0, dotfiles: 'allow' })
+  })
+
+  // An upload session's files (uploadfile_set[].file): the originals kept with its layer.
+  router.get('/uploaded/:upload/:name', async (req, res) => {
+    const file = await s.layerData.uploadedFile(callerOf(res), idParam(req.params.upload), req.params.name)
+    res.attachment(file.name)
+    res.sendFile(file.path, { dotfiles: 'allow' })
+  })
+
+  router.get('/api/v2/mapshelf/layers/:id/features', async (req, res) => {
+    const result = await s.layerData.features(callerOf(res), idParam(req.params.id), { bbox: req.query.bbox, limit: req.query.limit })
+    res.type('application/geo+json').send(result.body)
+  })
+
+  router.get('/api/v2/mapshelf/layers/:id/raster', async (req, res) => {
+    const path = await s.layerData.rasterFile(callerOf(res), idParam(req.params.id))
+    // express's sendFile answers Range requests (206), which OpenLayers' GeoTIFF source uses.
+    res.sendFile(path, { acceptRanges: true, dotfiles: 'allow', headers: { 'content-type': 'image/tiff' } })
+  })
+
+  router.get('/api/v2/mapshelf/layers/:id/export', async (req, res) => {
+    const format = String(req.query.format ?? 'geojson')
+    if (format !== 'geojson') throw new NotFound(`Unknown export format "${format}"; use format=geojson.`)
+    const { name, rows } = await s.layerData.exportFeatures(callerOf(res), idParam(req.params.id))
+    res.attachment(`${name}.geojson`)
+    res.type('application/geo+json')
+    res.write('{"type":"FeatureCollection","features":[')
+    let first = true
+    for (const row of rows) {
+      const chunk = first ? row : `,${row}`
+      first = false
+      if (!res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve))
+    }
+    res.end(']}')
+  })
+
+  router.get('/api/v2/mapshelf/resources/:id/original', async (req, res) => {
+    const files = await s.layerData.originals(callerOf(res), idParam(req.params.id))
+    if (files.length === 1) {
+      res.attachment(files[0]!.name)
+      return void res.sendFile(files[0]!.path, { dotfiles: 'allow' })
+    }
+    const zip = new yazl.ZipFile()
+    for (const file of files) zip.addFile(file.path, file.name)
+    zip.end()
+    res.attachment(`resource-${req.params.id}.zip`)
+    res.type('application/zip')
+    zip.outputStream.pipe(res)
+  })
+
+  return router
+}

@@ -1,0 +1,50 @@
+import { parentPort, workerData } from 'node:worker_threads'
+import Sqlite from 'better-sqlite3'
+import { clearDroppedSets, dropFeatureSets } from './feature-writer'
+import { type IngestJob, runIngest } from './ingest-job'
+
+/**
+ * The ingest worker: its own connection to the catalogue file, one job per message. Reading and
+ * storing a large file happens here, so the API thread keeps answering; writes are short
+ * transactions, and WAL keeps every reader on the API thread unblocked.
+ */
+export type WorkerRequest = { id: number; kind: 'ingest'; job: IngestJob } | { id: number; kind: 'clear-dropped' } | { id: number; kind: 'drop'; ids: number[] }
+export type WorkerReply =
+  | { id: number; kind: 'progress'; fraction: number }
+  | { id: number; kind: 'result'; result: unknown }
+  | { id: number; kind: 'failed'; message: string }
+
+const { databaseFile } = workerData as { databaseFile: string }
+const sqlite = new Sqlite(databaseFile)
+sqlite.pragma('journal_mode = WAL')
+sqlite.pragma('busy_timeout = 10000')
+sqlite.pragma('synchronous = NORMAL')
+sqlite.pragma('foreign_keys = ON')
+
+const port = parentPort!
+port.on('message', (request: WorkerRequest) => {
+  void handle(request)
+})
+
+async function handle(request: WorkerRequest): Promise<void> {
+  try {
+    if (request.kind === 'ingest') {
+      let last = 0
+      const result = await runIngest(sqlite, request.job, (fraction) => {
+        // A message per percent at most.
+        if (fraction - last >= 0.01) {
+          last = fraction
+          port.postMessage({ id: request.id, kind: 'progress', fraction } satisfies WorkerReply)
+        }
+      })
+      port.postMessage({ id: request.id, kind: 'result', result } satisfies WorkerReply)
+    } else if (request.kind === 'drop') {
+      dropFeatureSets(sqlite, request.ids)
+      port.postMessage({ id: request.id, kind: 'result', result: clearDroppedSets(sqlite) } satisfies WorkerReply)
+    } else {
+      port.postMessage({ id: request.id, kind: 'result', result: clearDroppedSets(sqlite) } satisfies WorkerReply)
+    }
+  } catch (error) {
+    port.postMessage({ id: request.id, kind: 'failed', message: error instanceof Error ? error.message : String(error) } satisfies WorkerReply)
+  }
+}

@@ -1,0 +1,115 @@
+import { createHash } from 'node:crypto'
+import { createWriteStream, mkdirSync } from 'node:fs'
+import { basename, join } from 'node:path'
+import { pipeline } from 'node:stream/promises'
+import { Transform } from 'node:stream'
+import type { IncomingMessage } from 'node:http'
+import busboy from 'busboy'
+import { UploadRefused } from '../http/errors'
+import { fileSizeLabel } from '../services/uploads.service'
+
+export interface ReceivedFile {
+  field: string
+  /** The client's file name, reduced to its last path segment. */
+  filename: string
+  path: string
+  size: number
+  sha256: string
+}
+
+export interface ReceivedForm {
+  fields: Record<string, string>
+  files: Map<string, ReceivedFile>
+}
+
+export interface MultipartLimits {
+  /** The sum of all file sizes (upload-size-limits). */
+  maxTotalBytes: number
+  maxFiles: number
+  maxFieldBytes: number
+}
+
+/** A file name safe to keep on disk: its last segment, no control or path characters. */
+export function safeFileName(name: string): string {
+  const last = basename(name.replace(/\\/g, '/'))
+  const cleaned = last.replace(/[\u0000-\u001f<>:"/\\|?*]/g, '_').replace(/^\.+/, '_')
+  return cleaned.slice(-200) || 'file'
+}
+
+/**
+ * Streams a multipart/form-data request to files in `dir` (which must exist and be empty),
+ * hashing as it writes; memory stays a few buffers whatever the size. Over the size limit, the
+ * answer is the upload wizard's 400 and the request is drained, not read into memory. The caller
+ * removes `dir` on failure.
+ */
+export function receiveMultipart(req: IncomingMessage, dir: string, limits: MultipartLimits): Promise<ReceivedForm> {
+  const type = req.headers['content-type'] ?? ''
+  if (!/^multipart\/form-data/i.test(type)) {
+    return Promise.reject(new UploadRefused([`The request must be multipart/form-data with a base_file part, not ${type.split(';')[0] || 'an empty body'}.`]))
+  }
+  mkdirSync(dir, { recursive: true })
+  return new Promise<ReceivedForm>((resolve, reject) => {
+    const fields: Record<string, string> = {}
+    const files = new Map<string, ReceivedFile>()
+    const writes: Promise<void>[] = []
+    let total = 0
+    let failed = false
+    let parser: busboy.Busboy
+    try {
+      parser = busboy({ headers: req.headers, limits: { files: limits.maxFiles, fieldSize: limits.maxFieldBytes, fields: 100, parts: 200 } })
+    } catch (error) {
+      return reject(new UploadRefused([`The multipart body cannot be read: ${(error as Error).message}.`]))
+    }
+    const fail = (error: Error) => {
+      if (failed) return
+      failed = true
+      req.unpipe(parser)
+      req.resume()
+      reject(error)
+    }
+    parser.on('field', (name, value, info) => {
+      if (info.valueTruncated) return fail(new UploadRefused([`The field ${name} is longer than ${limits.maxFieldBytes} bytes.`]))
+      fields[name] = value
+    })
+    parser.on('file', (field, stream, info) => {
+      if (failed) return void stream.resume()
+      if (files.has(field)) return fail(new UploadRefused([`The field ${field} carries more than one file.`]))
+      const filename = safeFileName(info.filename || field)
+      // A folder per field keeps the user's file name (layers are named after it) without clashes.
+      mkdirSync(join(dir, field.replace(/[^A-Za-z0-9_]/g, '_')), { recursive: true })
+      const path = join(dir, field.replace(/[^A-Za-z0-9_]/g, '_'), filename)
+      const hash = createHash('sha256')
+      const record: ReceivedFile = { field, filename, path, size: 0, sha256: '' }
+      files.set(field, record)
+      const meter = new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          total += chunk.length
+          record.size += chunk.length
+          if (total > limits.maxTotalBytes) {
+            return done(new UploadRefused([`Total upload size exceeds ${fileSizeLabel(limits.maxTotalBytes)}. Please try again with smaller files.`]))
+          }
+          hash.update(chunk)
+          done(null, chunk)
+        }
+      })
+      writes.push(
+        pipeline(stream, meter, createWriteStream(path)).then(
+          () => void (record.sha256 = hash.digest('hex')),
+          (error: Error) => {
+            stream.resume()
+            fail(error instanceof UploadRefused ? error : new UploadRefused([`${filename}: the upload was interrupted: ${error.message}.`]))
+          }
+        )
+      )
+    })
+    parser.on('filesLimit', () => fail(new UploadRefused([`At most ${limits.maxFiles} files per upload.`])))
+    parser.on('error', (error: Error) => fail(new UploadRefused([`The multipart body cannot be read: ${error.message}.`])))
+    parser.on('close', () => {
+      void Promise.all(writes).then(() => {
+        if (!failed) resolve({ fields, files })
+      })
+    })
+    req.on('aborted', () => fail(new UploadRefused(['The upload was interrupted before it was complete.'])))
+    req.pipe(parser)
+  })
+}

@@ -1,0 +1,134 @@
+import { existsSync, readdirSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import type Sqlite from 'better-sqlite3'
+import { DOWNLOAD } from '../../src-shared/api/permissions'
+import type { Db } from '../db/database'
+import { NotFound, PermissionDenied, ValidationError } from '../http/errors'
+import type { DataFolder } from '../ingest/data-folder'
+import { MAX_LEVEL } from '../ingest/feature-writer'
+import type { Caller } from './caller'
+import { callerHolds } from './visibility'
+import type { ResourceService } from './resources.service'
+
+export const DEFAULT_FEATURE_LIMIT = 5_000
+export const MAX_FEATURE_LIMIT = 50_000
+
+export type LayerDataService = ReturnType<typeof createLayerDataService>
+
+/** Parses `minx,miny,maxx,maxy` in EPSG:4326; refuses anything else with a 400 naming `bbox`. */
+export function parseBbox(raw: unknown): [number, number, number, number] | null {
+  if (raw === undefined || raw === '') return null
+  const parts = typeof raw === 'string' ? raw.split(',').map((p) => Number(p.trim())) : []
+  if (parts.length !== 4 || parts.some((n) => !Number.isFinite(n))) throw new ValidationError({ bbox: ['Expected minx,miny,maxx,maxy in EPSG:4326.'] })
+  const [minx, miny, maxx, maxy] = parts as [number, number, number, number]
+  if (minx > maxx || miny > maxy) throw new ValidationError({ bbox: ['minx must not exceed maxx, nor miny maxy.'] })
+  return [minx, miny, maxx, maxy]
+}
+
+/**
+ * Layer data for the map viewer and downloads: features by bounding box (an even sample when a
+ * view would hold more than `limit`), the raster file, the originals, and exports. Reads only: the
+ * statements run on the API's own connection, which WAL never blocks behind an ingest.
+ */
+export function createLayerDataService(deps: { db: Db; sqlite: Sqlite.Database; folder: DataFolder; resources: ResourceService }) {
+  const { db, sqlite, folder, resources } = deps
+  const inBox = sqlite.prepare(
+    `SELECT f.feature FROM layer_feature_index i JOIN layer_features f ON f.id = i.id
+     WHERE i.minx <= ? AND i.maxx >= ? AND i.miny <= ? AND i.maxy >= ? AND i.minset <= ? AND i.maxset >= ? AND i.maxlevel >= ?
+     LIMIT ?`
+  )
+  const allOfSet = sqlite.prepare('SELECT feature FROM layer_features WHERE feature_set_id = ? ORDER BY fid')
+
+  async function layerOf(caller: Caller, id: number, needDownload: boolean) {
+    await resources.findVisibleId('layers', caller, id)
+    if (needDownload && !(await callerHolds(db, caller, id, DOWNLOAD))) throw new PermissionDenied()
+    const layer = await db
+      .selectFrom('layers as l')
+      .innerJoin('resources as r', 'r.id', 'l.resource_id')
+      .select(['l.resource_id as id', 'l.name', 'l.store_type', 'l.feature_set_id', 'l.feature_count', 'l.data_file', 'r.uuid', 'r.files_dir', 'r.ll_minx', 'r.ll_miny', 'r.ll_maxx', 'r.ll_maxy'])
+      .where('l.resource_id', '=', id)
+      .executeTakeFirst()
+    if (!layer) throw new NotFound()
+    return layer
+  }
+
+  return {
+    /**
+     * A FeatureCollection (EPSG:4326) of the features whose extent meets `bbox`. When more than
+     * `limit` would match, a sampling level is chosen from the share of the layer's extent the
+     * view covers, so a zoomed-out view of a million points reads a spread-out subset, not all.
+     */
+    async features(caller: Caller, id: number, query: { bbox?: unknown; limit?: unknown }): Promise<{ body: string; returned: number; sampled: boolean }> {
+      const layer = await layerOf(caller, id, false)
+      if (layer.store_type !== 'dataStore') throw new ValidationError({ layer: ['This layer has no vector features; read it from /raster.'] })
+      const limit = query.limit === undefined ? DEFAULT_FEATURE_LIMIT : Number(query.limit)
+      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_FEATURE_LIMIT) throw new ValidationError({ limit: [`Expected a whole number from 1 to ${MAX_FEATURE_LIMIT}.`] })
+      const bbox = parseBbox(query.bbox) ?? [-180, -90, 180, 90]
+      const set = layer.feature_set_id
+      if (set === null || layer.ll_minx === null) return { body: '{"type":"FeatureCollection","features":[]}', returned: 0, sampled: false }
+      const layerArea = Math.max((layer.ll_maxx! - layer.ll_minx) * (layer.ll_maxy! - layer.ll_miny!), 1e-12)
+      const overlapW = Math.max(0, Math.min(bbox[2], layer.ll_maxx!) - Math.max(bbox[0], layer.ll_minx))
+      const overlapH = Math.max(0, Math.min(bbox[3], layer.ll_maxy!) - Math.max(bbox[1], layer.ll_miny!))
+      const expected = ((layer.feature_count ?? 0) * (overlapW * overlapH)) / layerArea
+      const level = expected > limit ? Math.min(MAX_LEVEL, Math.ceil(Math.log2(expected / limit))) : 0
+      const rows = inBox.pluck().all(bbox[2], bbox[0], bbox[3], bbox[1], set, set, level, limit) as string[]
+      const body = `{"type":"FeatureCollection","numberReturned":${rows.length},"sampled":${level > 0},"features":[${rows.join(',')}]}`
+      return { body, returned: rows.length, sampled: level > 0 }
+    },
+
+    /** The raster file of a coverage layer (served with range requests). */
+    async rasterFile(caller: Caller, id: number): Promise<string> {
+      const layer = await layerOf(caller, id, false)
+      if (layer.store_type !== 'coverageStore' || !layer.data_file) throw new NotFound('This layer has no raster data.')
+      const path = folder.absolute(layer.data_file)
+      if (!existsSync(path)) throw new NotFound('The raster file is missing from the data folder.')
+      return path
+    },
+
+    /** The uploaded originals of a layer or document (download permission). */
+    async originals(caller: Caller, id: number): Promise<{ name: string; path: string; size: number }[]> {
+      await resources.findVisibleId('resources', caller, id)
+      if (!(await callerHolds(db, caller, id, DOWNLOAD))) throw new PermissionDenied()
+      const row = await db.selectFrom('resources').select(['files_dir']).where('id', '=', id).executeTakeFirst()
+      if (!row?.files_dir) throw new NotFound('This resource has no uploaded files.')
+      const dir = join(folder.absolute(row.files_dir), 'original')
+      if (!existsSync(dir)) throw new NotFound('This resource has no uploaded files.')
+      return readdirSync(dir).map((name) => ({ name, path: join(dir, name), size: statSync(join(dir, name)).size }))
+    },
+
+    /** Every feature of a vector layer, in order, for a GeoJSON export (download permission). */
+    async exportFeatures(caller: Caller, id: number): Promise<{ name: string; rows: IterableIterator<string> }> {
+      const layer = await layerOf(caller, id, true)
+      if (layer.store_type !== 'dataStore' || layer.feature_set_id === null) throw new NotFound('This layer has no vector features.')
+      return { name: layer.name, rows: allOfSet.pluck().iterate(layer.feature_set_id) as IterableIterator<string> }
+    },
+
+    /** A file of an upload session, by the session's id and the file's name (download permission on its layer). */
+    async uploadedFile(caller: Caller, uploadId: number, name: string): Promise<{ name: string; path: string }> {
+      const upload = await db.selectFrom('uploads').select(['layer_id']).where('id', '=', uploadId).executeTakeFirst()
+      if (!upload?.layer_id) throw new NotFound()
+      const file = (await this.originals(caller, upload.layer_id)).find((f) => f.name === name)
+      if (!file) throw new NotFound()
+      return file
+    },
+
+    /** A thumbnail PNG by resource uuid (thumbnails are as public as GeoNode's /uploaded/thumbs). */
+    thumbnailFile(uuid: string): string {
+      if (!/^[0-9a-f-]{36}$/.test(uuid)) throw new NotFound()
+      const path = join(folder.resourceDir(uuid), 'thumbnail.png')
+      if (!existsSync(path)) throw new NotFound()
+      return path
+    },
+
+    /** A document's stored file (download permission). */
+    async documentFile(caller: Caller, id: number): Promise<{ path: string; name: string; mime: string | null }> {
+      await resources.findVisibleId('documents', caller, id)
+      if (!(await callerHolds(db, caller, id, DOWNLOAD))) throw new PermissionDenied()
+      const doc = await db.selectFrom('documents').select(['doc_file', 'doc_url', 'mime_type']).where('resource_id', '=', id).executeTakeFirst()
+      if (!doc?.doc_file) throw new NotFound(doc?.doc_url ? 'This document is a link; follow its href.' : 'This document has no file.')
+      const path = folder.absolute(doc.doc_file)
+      if (!existsSync(path)) throw new NotFound('The document file is missing from the data folder.')
+      return { path, name: path.split('/').pop()!, mime: doc.mime_type }
+    }
+  }
+}
