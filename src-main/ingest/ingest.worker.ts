@@ -2,13 +2,27 @@ import { parentPort, workerData } from 'node:worker_threads'
 import Sqlite from 'better-sqlite3'
 import { clearDroppedSets, dropFeatureSets } from './feature-writer'
 import { type IngestJob, runIngest } from './ingest-job'
+import { type ExportField, writeGeoPackage } from './geopackage.writer'
 
 /**
  * The ingest worker: its own connection to the catalogue file, one job per message. Reading and
  * storing a large file happens here, so the API thread keeps answering; writes are short
  * transactions, and WAL keeps every reader on the API thread unblocked.
  */
-export type WorkerRequest = { id: number; kind: 'ingest'; job: IngestJob } | { id: number; kind: 'clear-dropped' } | { id: number; kind: 'drop'; ids: number[] }
+export type WorkerRequest =
+  | { id: number; kind: 'ingest'; job: IngestJob }
+  | { id: number; kind: 'clear-dropped' }
+  | { id: number; kind: 'drop'; ids: number[] }
+  | { id: number; kind: 'export-gpkg'; export: GeoPackageExport }
+
+/** A vector layer's features written as a GeoPackage file (EPSG:4326). */
+export interface GeoPackageExport {
+  featureSetId: number
+  path: string
+  table: string
+  geometryType: string
+  fields: ExportField[]
+}
 export type WorkerReply =
   | { id: number; kind: 'progress'; fraction: number }
   | { id: number; kind: 'result'; result: unknown }
@@ -38,6 +52,10 @@ async function handle(request: WorkerRequest): Promise<void> {
         }
       })
       port.postMessage({ id: request.id, kind: 'result', result } satisfies WorkerReply)
+    } else if (request.kind === 'export-gpkg') {
+      const job = request.export
+      const rows = sqlite.prepare('SELECT feature FROM layer_features WHERE feature_set_id = ? ORDER BY fid').pluck().iterate(job.featureSetId) as IterableIterator<string>
+      port.postMessage({ id: request.id, kind: 'result', result: writeGeoPackage(job.path, job.table, job.geometryType, job.fields, rows) } satisfies WorkerReply)
     } else if (request.kind === 'drop') {
       dropFeatureSets(sqlite, request.ids)
       port.postMessage({ id: request.id, kind: 'result', result: clearDroppedSets(sqlite) } satisfies WorkerReply)

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import type { IngestJob, IngestOutcome } from './ingest-job'
-import type { WorkerReply, WorkerRequest } from './ingest.worker'
+import type { GeoPackageExport, WorkerReply, WorkerRequest } from './ingest.worker'
 
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never
 
@@ -73,6 +73,11 @@ export class IngestWorker {
   dropSets(ids: number[]): Promise<number> {
     if (ids.length === 0) return Promise.resolve(0)
     return this.send<number>({ kind: 'drop', ids })
+  }
+
+  /** Writes a layer's features to a GeoPackage file (off the API thread). */
+  exportGeoPackage(job: GeoPackageExport): Promise<{ count: number }> {
+    return this.send<{ count: number }>({ kind: 'export-gpkg', export: job })
   }
 
   /** Deletes the features of dropped sets (replaced or deleted layers, crashed imports). */

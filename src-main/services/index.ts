@@ -71,6 +71,6 @@ export function createServices(deps: ServiceDeps): Services {
     lookups: createLookupService({ db, config, system, url, users }),
     uploads: createUploadService({ db, clock, url, resources }),
     ingest,
-    layerData: createLayerDataService({ db, sqlite, folder, resources })
+    layerData: createLayerDataService({ db, sqlite, folder, worker, resources })
   }
 }

@@ -5,6 +5,7 @@ import { DOWNLOAD } from '../../src-shared/api/permissions'
 import type { Db } from '../db/database'
 import { NotFound, PermissionDenied, ValidationError } from '../http/errors'
 import type { DataFolder } from '../ingest/data-folder'
+import type { IngestWorker } from '../ingest/worker-pool'
 import { MAX_LEVEL } from '../ingest/feature-writer'
 import type { Caller } from './caller'
 import { callerHolds } from './visibility'
@@ -30,8 +31,8 @@ export function parseBbox(raw: unknown): [number, number, number, number] | null
  * view would hold more than `limit`), the raster file, the originals, and exports. Reads only: the
  * statements run on the API's own connection, which WAL never blocks behind an ingest.
  */
-export function createLayerDataService(deps: { db: Db; sqlite: Sqlite.Database; folder: DataFolder; resources: ResourceService }) {
-  const { db, sqlite, folder, resources } = deps
+export function createLayerDataService(deps: { db: Db; sqlite: Sqlite.Database; folder: DataFolder; worker: IngestWorker; resources: ResourceService }) {
+  const { db, sqlite, folder, worker, resources } = deps
   const inBox = sqlite.prepare(
     `SELECT f.feature FROM layer_feature_index i JOIN layer_features f ON f.id = i.id
      WHERE i.minx <= ? AND i.maxx >= ? AND i.miny <= ? AND i.maxy >= ? AND i.minset <= ? AND i.maxset >= ? AND i.maxlevel >= ?
@@ -110,6 +111,31 @@ export function createLayerDataService(deps: { db: Db; sqlite: Sqlite.Database; 
       const file = (await this.originals(caller, upload.layer_id)).find((f) => f.name === name)
       if (!file) throw new NotFound()
       return file
+    },
+
+    /**
+     * A GeoPackage of a vector layer (download permission), written by the worker into a folder of
+     * its own under tmp/; the caller sends it and removes the folder.
+     */
+    async exportGeoPackage(caller: Caller, id: number): Promise<{ name: string; path: string; dir: string }> {
+      const layer = await layerOf(caller, id, true)
+      if (layer.store_type !== 'dataStore' || layer.feature_set_id === null) throw new NotFound('This layer has no vector features.')
+      const attributes = await db.selectFrom('layer_attributes').select(['attribute', 'attribute_type']).where('layer_id', '=', id).orderBy('display_order').execute()
+      const geometry = attributes.find((a) => a.attribute_type.startsWith('gml:'))
+      const fields = attributes.filter((a) => !a.attribute_type.startsWith('gml:')).map((a) => ({ name: a.attribute, type: a.attribute_type }))
+      const dir = folder.newUploadDir()
+      const path = join(dir, `${layer.name}.gpkg`)
+      try {
+        await worker.exportGeoPackage({ featureSetId: layer.feature_set_id, path, table: layer.name, geometryType: geometry?.attribute_type ?? 'gml:GeometryPropertyType', fields })
+      } catch (error) {
+        folder.remove(dir)
+        throw error
+      }
+      return { name: `${layer.name}.gpkg`, path, dir }
+    },
+
+    discardExport(dir: string): void {
+      folder.remove(dir)
     },
 
     /** A thumbnail PNG by resource uuid (thumbnails are as public as GeoNode's /uploaded/thumbs). */

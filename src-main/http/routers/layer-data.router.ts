@@ -3,7 +3,7 @@ import yazl from 'yazl'
 import type { Services } from '../../services'
 import { callerOf } from '../auth'
 import { idParam, listQuery } from '../envelope'
-import { NotFound } from '../errors'
+import { NotFound, ValidationError } from '../errors'
 
 const isMultipart = (type: string | undefined) => /^multipart\/form-data/i.test(type ?? '')
 
@@ -92,7 +92,11 @@ export function layerDataRouter(s: Services): Router {
 
   router.get('/api/v2/mapshelf/layers/:id/export', async (req, res) => {
     const format = String(req.query.format ?? 'geojson')
-    if (format !== 'geojson') throw new NotFound(`Unknown export format "${format}"; use format=geojson.`)
+    if (format === 'gpkg' || format === 'geopackage') {
+      const file = await s.layerData.exportGeoPackage(callerOf(res), idParam(req.params.id))
+      return void res.download(file.path, file.name, { dotfiles: 'allow' }, () => s.layerData.discardExport(file.dir))
+    }
+    if (format !== 'geojson') throw new ValidationError({ format: [`Unknown export format "${format}"; expected geojson or gpkg.`] })
     const { name, rows } = await s.layerData.exportFeatures(callerOf(res), idParam(req.params.id))
     res.attachment(`${name}.geojson`)
     res.type('application/geo+json')
