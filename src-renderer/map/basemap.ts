@@ -1,0 +1,33 @@
+import type { FeatureCollection } from 'geojson'
+import GeoJSON from 'ol/format/GeoJSON'
+import TileLayer from 'ol/layer/Tile'
+import VectorLayer from 'ol/layer/Vector'
+import OSM from 'ol/source/OSM'
+import VectorSource from 'ol/source/Vector'
+import { Fill, Stroke, Style } from 'ol/style'
+import { feature } from 'topojson-client'
+import type { GeometryCollection, Topology } from 'topojson-specification'
+import countries from 'world-atlas/countries-110m.json'
+
+function cssColor(name: string, fallback: string): string {
+  return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback
+}
+
+/** Natural Earth country outlines (1:110m), bundled with the app: a basemap that needs no network. */
+export function offlineBasemap(): VectorLayer {
+  const topology = countries as unknown as Topology<{ countries: GeometryCollection }>
+  const collection = feature(topology, topology.objects.countries) as unknown as FeatureCollection
+  const source = new VectorSource({
+    features: new GeoJSON().readFeatures(collection, { dataProjection: 'EPSG:4326', featureProjection: 'EPSG:3857' })
+  })
+  const style = new Style({
+    fill: new Fill({ color: cssColor('--map-land', '#f4f1ea') }),
+    stroke: new Stroke({ color: cssColor('--map-border', '#b9b3a6'), width: 0.6 })
+  })
+  return new VectorLayer({ source, style, zIndex: -10, properties: { basemap: 'offline' } })
+}
+
+/** OpenStreetMap tiles: only when the user asks for them (they need the network). */
+export function osmBasemap(): TileLayer<OSM> {
+  return new TileLayer({ source: new OSM(), zIndex: -9, properties: { basemap: 'osm' } })
+}
