@@ -92,11 +92,37 @@ export class GeoNodeClient {
     return `${this.base}${path}${search ? `?${search}` : ''}`
   }
 
-  async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
-    const headers: Record<string, string> = { accept: 'application/json' }
+  /** The Authorization header of the current credentials (for libraries that fetch by themselves). */
+  authHeaders(): Record<string, string> {
     const c = this.credentials
-    if (c.kind === 'bearer') headers.authorization = `Bearer ${c.token}`
-    if (c.kind === 'basic') headers.authorization = `Basic ${toBase64(`${c.username}:${c.password}`)}`
+    if (c.kind === 'bearer') return { authorization: `Bearer ${c.token}` }
+    if (c.kind === 'basic') return { authorization: `Basic ${toBase64(`${c.username}:${c.password}`)}` }
+    return {}
+  }
+
+  /**
+   * A URL for places that cannot send headers (img, iframe, download links): with a bearer token
+   * it rides along as `access_token`, which the API accepts (spec 1.2).
+   */
+  signedUrl(url: string): string {
+    const c = this.credentials
+    if (c.kind !== 'bearer' || !url.startsWith(this.base)) return url
+    return `${url}${url.includes('?') ? '&' : '?'}access_token=${encodeURIComponent(c.token)}`
+  }
+
+  /** The status of a HEAD request (0 when nothing answered): does a file URL serve anything? */
+  async probe(url: string): Promise<number> {
+    try {
+      const response = await this.fetcher(url, { method: 'HEAD', headers: this.authHeaders(), credentials: 'omit' })
+      return response.status
+    } catch {
+      return 0
+    }
+  }
+
+  async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    const headers: Record<string, string> = { accept: 'application/json', ...this.authHeaders() }
+    const c = this.credentials
     if (c.kind === 'session' && method !== 'GET') headers['x-csrftoken'] = c.csrf
     let body: string | FormData | undefined
     if (options.multipart) {
