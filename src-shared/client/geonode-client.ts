@@ -267,6 +267,19 @@ export class GeoNodeClient {
     return this.request('POST', '/api/v2/uploads/upload/', { multipart: form, signal })
   }
 
+  /**
+   * Features of a catalogue layer inside a lon/lat box (Mapshelf extension, EPSG:4326 GeoJSON);
+   * `resolution` is in degrees per pixel so the server may simplify or thin.
+   */
+  layerFeatures(pk: number | string, bbox: [number, number, number, number], resolution: number, signal?: AbortSignal): Promise<FeatureCollectionDto> {
+    return this.request('GET', `/api/v2/mapshelf/layers/${pk}/features`, { query: { bbox: bbox.join(','), resolution }, signal })
+  }
+
+  /** The GeoTIFF of a raster layer (Mapshelf extension), served with HTTP range requests. */
+  layerRasterUrl(pk: number | string): string {
+    return this.url(`/api/v2/mapshelf/layers/${pk}/raster`)
+  }
+
   /** Creates a document from a file (`doc_file`) in a multipart body. */
   async createDocument(form: FormData): Promise<ResourceDto> {
     const created = await this.request<{ document: ResourceDto }>('POST', '/api/v2/documents/', { multipart: form })
@@ -285,4 +298,10 @@ export interface UploadStepReply {
   error_msg?: string
   errors?: string[]
   [extra: string]: unknown
+}
+
+/** A GeoJSON FeatureCollection as the feature endpoint returns it (EPSG:4326). */
+export interface FeatureCollectionDto {
+  type: 'FeatureCollection'
+  features: { type: 'Feature'; geometry: unknown; properties: Record<string, unknown> | null; id?: string | number }[]
 }
