@@ -254,6 +254,11 @@ export class GeoNodeClient {
     return this.request('GET', `/api/v2/groups/${id}/${role}/`)
   }
 
+  /** MapStore's admin user list: the only read of `email` and `is_active` (superusers only, unpaginated). */
+  mapstoreUsers(): Promise<{ username: string; email: string; is_staff: boolean; is_active: boolean; is_superuser: boolean }[]> {
+    return this.request('GET', '/mapstore/rest/users/')
+  }
+
   /** Adds (POST) or removes (DELETE) users as members or managers of a group. */
   changeGroupMembers(id: number, role: 'members' | 'managers', users: (string | number)[], change: 'add' | 'remove'): Promise<unknown> {
     return this.request(change === 'add' ? 'POST' : 'DELETE', `/api/v2/groups/${id}/${role}/`, { body: { users } })
