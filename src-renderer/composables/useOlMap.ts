@@ -5,7 +5,7 @@ import ScaleLine from 'ol/control/ScaleLine'
 import type BaseLayer from 'ol/layer/Base'
 import { transformExtent } from 'ol/proj'
 import { onBeforeUnmount, onMounted, shallowRef, type Ref } from 'vue'
-import { offlineBasemap, osmBasemap } from '../map/basemap'
+import { offlineBasemap, offlineStyle, osmBasemap } from '../map/basemap'
 import type { LonLatBox } from '../map/extent'
 
 export interface OlMapOptions {
@@ -22,22 +22,27 @@ export function useOlMap(target: Ref<HTMLElement | null>, options: OlMapOptions 
   const map = shallowRef<OlMap | null>(null)
   let osm: BaseLayer | null = null
   const ready: ((m: OlMap) => void)[] = []
+  const basemap = offlineBasemap()
+  const scheme = window.matchMedia('(prefers-color-scheme: dark)')
+  const restyle = () => basemap.setStyle(offlineStyle())
 
   onMounted(() => {
     if (!target.value) return
     const controls = options.compact ? defaultControls({ attribution: false, rotate: false }) : defaultControls({ rotate: false }).extend([new ScaleLine()])
     const instance = new OlMap({
       target: target.value,
-      layers: [offlineBasemap()],
+      layers: [basemap],
       controls,
       view: new View({ center: [0, 2_000_000], zoom: options.compact ? 0 : 2, maxZoom: 20, constrainResolution: false }),
       interactions: options.interactive === false ? [] : undefined
     })
     map.value = instance
+    scheme.addEventListener('change', restyle)
     for (const callback of ready) callback(instance)
   })
 
   onBeforeUnmount(() => {
+    scheme.removeEventListener('change', restyle)
     map.value?.setTarget(undefined)
     map.value?.dispose()
     map.value = null

@@ -37,6 +37,14 @@ function fixCollection(collection: FeatureCollection): FeatureCollection {
   return collection
 }
 
+/** Land and border colours of the current theme (CSS variables, light or dark). */
+export function offlineStyle(): Style {
+  return new Style({
+    fill: new Fill({ color: cssColor('--map-land', '#f4f1ea') }),
+    stroke: new Stroke({ color: cssColor('--map-border', '#b9b3a6'), width: 0.6 })
+  })
+}
+
 /** Natural Earth country outlines (1:110m), bundled with the app: a basemap that needs no network. */
 export function offlineBasemap(): VectorLayer {
   const topology = countries as unknown as Topology<{ countries: GeometryCollection }>
@@ -44,11 +52,7 @@ export function offlineBasemap(): VectorLayer {
   const source = new VectorSource({
     features: new GeoJSON().readFeatures(collection, { dataProjection: 'EPSG:4326', featureProjection: 'EPSG:3857' })
   })
-  const style = new Style({
-    fill: new Fill({ color: cssColor('--map-land', '#f4f1ea') }),
-    stroke: new Stroke({ color: cssColor('--map-border', '#b9b3a6'), width: 0.6 })
-  })
-  return new VectorLayer({ source, style, zIndex: -10, properties: { basemap: 'offline' } })
+  return new VectorLayer({ source, style: offlineStyle(), zIndex: -10, properties: { basemap: 'offline' } })
 }
 
 /** OpenStreetMap tiles: only when the user asks for them (they need the network). */
