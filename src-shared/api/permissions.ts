@@ -50,3 +50,46 @@ export function applicablePermissions(resourceType: string, storeType?: StoreTyp
 export function publicPermissions(resourceType: string): PermissionCodename[] {
   return isDownloadable(resourceType) ? [VIEW, DOWNLOAD] : [VIEW]
 }
+
+/** GeoNode's compact permission levels, each including the ones before it. */
+export const PERMISSION_LEVELS = ['none', 'view', 'download', 'edit', 'manage'] as const
+export type PermissionLevel = (typeof PERMISSION_LEVELS)[number]
+
+/**
+ * The codenames a level grants on a resource, as GeoNode groups them: view; download adds the
+ * download right (layers and documents only); edit adds changing metadata and the resource (and a
+ * layer's data and style); manage adds delete, permissions and publish.
+ *
+ * @example codenamesForLevel('edit', 'map') // view, change metadata, change
+ */
+export function codenamesForLevel(level: PermissionLevel, resourceType: string, storeType?: StoreType | null): PermissionCodename[] {
+  const applicable = new Set(applicablePermissions(resourceType, storeType))
+  const wanted: PermissionCodename[] = []
+  const at = PERMISSION_LEVELS.indexOf(level)
+  if (at >= 1) wanted.push(VIEW)
+  if (at >= 2) wanted.push(DOWNLOAD)
+  if (at >= 3) wanted.push(CHANGE_METADATA, CHANGE, CHANGE_LAYER_DATA, CHANGE_LAYER_STYLE)
+  if (at >= 4) wanted.push(DELETE, CHANGE_PERMISSIONS, PUBLISH)
+  return wanted.filter((c) => applicable.has(c))
+}
+
+/**
+ * The highest level whose codenames are all held. Resources without download rights have no
+ * "download" level (see levelsFor), so a viewer of a map is at "view".
+ *
+ * @example levelOfCodenames(['view_resourcebase', 'download_resourcebase'], 'layer') // 'download'
+ */
+export function levelOfCodenames(codenames: readonly string[], resourceType: string, storeType?: StoreType | null): PermissionLevel {
+  const held = new Set(codenames)
+  let found: PermissionLevel = 'none'
+  for (const level of levelsFor(resourceType).slice(1)) {
+    if (codenamesForLevel(level, resourceType, storeType).every((c) => held.has(c))) found = level
+    else break
+  }
+  return found
+}
+
+/** The levels that mean something for a resource type ("download" only for layers and documents). */
+export function levelsFor(resourceType: string): PermissionLevel[] {
+  return PERMISSION_LEVELS.filter((level) => level !== 'download' || isDownloadable(resourceType))
+}
