@@ -449,6 +449,79 @@ export interface LayerFeatureTable {
   feature: string
 }
 
+export interface SyncRemoteTable {
+  id: Generated<number>
+  base_url: string
+  username: string
+  auth_kind: 'basic' | 'token'
+  /** The password or token, sealed by the data folder's key (never sent to the renderer). */
+  secret: string
+  follow_types: Generated<string>
+  follow_owners: Generated<string>
+  follow_groups: Generated<string>
+  created: Generated<string>
+  last_updated: Generated<string>
+}
+
+export interface SyncStateTable {
+  remote_id: number
+  run_id: string | null
+  phase: Generated<string>
+  pull_cursor: string | null
+  pull_tie: Generated<string>
+  pushed_seq: Generated<number>
+  last_reconciled: string | null
+  started: string | null
+  finished: string | null
+  last_result: string | null
+  last_error: string | null
+  progress_done: Generated<number>
+  progress_total: Generated<number>
+}
+
+export interface SyncBindingTable {
+  id: Generated<number>
+  remote_id: number
+  resource_type: string
+  remote_pk: number | null
+  remote_uuid: string | null
+  local_id: number | null
+  local_uuid: string
+  base: string | null
+  base_hash: string | null
+  remote_last_updated: string | null
+  state: Generated<'synced' | 'creating' | 'conflict' | 'gone'>
+  create_started: string | null
+  created: Generated<string>
+  last_synced: string | null
+}
+
+export interface SyncConflictTable {
+  id: Generated<number>
+  binding_id: number
+  field: string
+  base_value: string | null
+  local_value: string | null
+  remote_value: string | null
+  state: Generated<'open' | 'resolved'>
+  resolution: string | null
+  created: Generated<string>
+  resolved: string | null
+}
+
+export interface SyncJournalTable {
+  id: Generated<number>
+  remote_id: number
+  run_id: string
+  at: Generated<string>
+  direction: string
+  action: string
+  local_id: number | null
+  remote_pk: number | null
+  outcome: string
+  message: string | null
+}
+
 /** One row: moves whenever users, groups, memberships or tokens change (see the migration). */
 export interface AuthGenerationTable {
   id: number
@@ -498,6 +571,12 @@ export interface Database {
   auth_generation: AuthGenerationTable
   feature_sets: FeatureSetTable
   layer_features: LayerFeatureTable
+  id_sequences: { name: string; value: number }
+  sync_remotes: SyncRemoteTable
+  sync_state: SyncStateTable
+  sync_bindings: SyncBindingTable
+  sync_conflicts: SyncConflictTable
+  sync_journal: SyncJournalTable
   resource_extents: ResourceExtentTable
   resource_search: ResourceSearchTable
 }

@@ -103,6 +103,7 @@ export const OPERATIONS: Operation[] = [
   { method: 'get', path: '/api/v2/mapshelf/layers/{id}/features/', tag: 'mapshelf', summary: 'Extension: features of a vector layer in EPSG:4326 by bbox=minx,miny,maxx,maxy and limit (an even sample when more would match)' },
   { method: 'get', path: '/api/v2/mapshelf/layers/{id}/raster/', tag: 'mapshelf', summary: 'Extension: the GeoTIFF of a raster layer, with HTTP range requests' },
   { method: 'get', path: '/api/v2/mapshelf/layers/{id}/export/', tag: 'mapshelf', summary: 'Extension: every feature of a vector layer as format=geojson or format=gpkg (download permission)' },
+  { method: 'get', path: '/api/v2/mapshelf/resources/{id}/history/', tag: 'mapshelf', summary: 'Extension: the resource\'s history from the change log, newest first ({"history": [{seq, at, subject, op, version}]})' },
   { method: 'get', path: '/api/v2/mapshelf/resources/{id}/original/', tag: 'mapshelf', summary: 'Extension: the uploaded originals of a layer or document (one file, or a zip of several)' },
   { method: 'get', path: '/styles/{id}.sld', tag: 'styles', summary: 'Style body (SLD) of a layer style (extension)' },
   { method: 'get', path: '/version.txt', tag: 'root', summary: 'Server version' }

@@ -17,6 +17,7 @@ import type { DataFolder } from '../ingest/data-folder'
 import type { IngestWorker } from '../ingest/worker-pool'
 import { type IngestService, createIngestService } from './ingest.service'
 import { type LayerDataService, createLayerDataService } from './layer-data.service'
+import { type HistoryService, createHistoryService } from './history.service'
 
 export interface Services {
   auth: AuthService
@@ -31,6 +32,7 @@ export interface Services {
   uploads: UploadService
   ingest: IngestService
   layerData: LayerDataService
+  history: HistoryService
 }
 
 export interface ServiceDeps {
@@ -71,6 +73,7 @@ export function createServices(deps: ServiceDeps): Services {
     lookups: createLookupService({ db, config, system, url, users }),
     uploads: createUploadService({ db, clock, url, resources }),
     ingest,
-    layerData: createLayerDataService({ db, sqlite, folder, worker, resources })
+    layerData: createLayerDataService({ db, sqlite, folder, worker, resources }),
+    history: createHistoryService({ db, resources })
   }
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { Transaction } from 'kysely'
+import { type Transaction, sql } from 'kysely'
 import type { z } from 'zod'
 import type { ResourceDto } from '../../src-shared/api/dto'
 import { ANONYMOUS_GROUP, CHANGE, CHANGE_METADATA, CHANGE_PERMISSIONS, DELETE, PUBLISH, applicablePermissions, publicPermissions } from '../../src-shared/api/permissions'
@@ -393,6 +393,8 @@ export function createResourceWriteService(deps: { db: Db; clock: Clock; resourc
     const created = await trx
       .insertInto('resources')
       .values({
+        // Never a deleted resource's id (see the resource_ids migration).
+        id: sql<number>`(SELECT value + 1 FROM id_sequences WHERE name = 'resources')`,
         uuid: randomUUID(),
         resource_type: type as 'layer',
         owner_id: ownerId,

@@ -61,8 +61,9 @@ describe('the change log', () => {
 describe('no write path bypasses the change log', () => {
   it('every table of catalogue data logs inserts, updates and deletes by trigger', () => {
     // Bookkeeping, not catalogue data: the log itself, credentials, migrations, the auth counter, and
-    // layer data (features follow their layer row, whose version moves when its data is replaced).
-    const exempt = new Set(['changes', 'access_tokens', 'auth_generation', 'feature_sets', 'layer_features', 'kysely_migration', 'kysely_migration_lock'])
+    // layer data (features follow their layer row, whose version moves when its data is replaced), and
+    // sync bookkeeping (it reads the log; it is not catalogue data).
+    const exempt = new Set(['changes', 'access_tokens', 'auth_generation', 'feature_sets', 'layer_features', 'id_sequences', 'sync_remotes', 'sync_state', 'sync_bindings', 'sync_conflicts', 'sync_journal', 'kysely_migration', 'kysely_migration_lock'])
     const tables = all<{ name: string }>(
       "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND sql NOT LIKE 'CREATE VIRTUAL%'"
     )
@@ -133,7 +134,7 @@ describe('opening a catalogue file', () => {
 
   it('uses WAL, enforces foreign keys, waits on locks, and migrates once', async () => {
     const file = openDatabase(join(dir, 'catalogue.sqlite'))
-    expect(await migrateToLatest(file.db)).toEqual(['2026_11_27_1000_create_catalogue', '2026_11_27_1300_auth_generation', '2026_11_27_1400_layer_data'])
+    expect(await migrateToLatest(file.db)).toEqual(['2026_11_27_1000_create_catalogue', '2026_11_27_1300_auth_generation', '2026_11_27_1400_layer_data', '2026_11_27_1450_resource_ids', '2026_11_27_1500_sync'])
     expect(file.sqlite.pragma('journal_mode', { simple: true })).toBe('wal')
     expect(file.sqlite.pragma('foreign_keys', { simple: true })).toBe(1)
     expect(file.sqlite.pragma('busy_timeout', { simple: true })).toBeGreaterThanOrEqual(1000)

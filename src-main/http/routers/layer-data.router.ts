@@ -110,6 +110,10 @@ export function layerDataRouter(s: Services): Router {
     res.end(']}')
   })
 
+  router.get('/api/v2/mapshelf/resources/:id/history', async (req, res) => {
+    res.json({ history: await s.history.history(callerOf(res), idParam(req.params.id)) })
+  })
+
   router.get('/api/v2/mapshelf/resources/:id/original', async (req, res) => {
     const files = await s.layerData.originals(callerOf(res), idParam(req.params.id))
     if (files.length === 1) {
