@@ -4,7 +4,7 @@ import type Sqlite from 'better-sqlite3'
 import type { Geometry } from 'geojson'
 import { type Bbox, bboxOf, bboxToWgs84, crsFromEpsg, mergeBbox, reprojectGeometry, transformerToWgs84 } from './crs'
 import { type UploadedParts, openSources } from './detect'
-import { FeatureSetWriter, dropFeatureSets } from './feature-writer'
+import { FeatureSetWriter, clearDroppedSets, dropFeatureSets } from './feature-writer'
 import { renderGeoTiffPreview } from './geotiff.reader'
 import { vectorThumbnail } from './thumbnail'
 import { type AttributeType, type FieldDef, IngestError, type RasterSource, type SourceCrs, type VectorSource } from './types'
@@ -93,7 +93,10 @@ export async function runIngest(sqlite: Sqlite.Database, job: IngestJob, progres
     }
     return { status: 'done', layers }
   } catch (error) {
-    if (written.length) dropFeatureSets(sqlite, written)
+    if (written.length) {
+      dropFeatureSets(sqlite, written)
+      clearDroppedSets(sqlite)
+    }
     if (error instanceof IngestError) return { status: 'error', message: error.message }
     const message = error instanceof Error ? error.message : String(error)
     return { status: 'error', message: `${job.parts.baseName}: the file could not be read: ${message}` }

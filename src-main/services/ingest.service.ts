@@ -158,7 +158,7 @@ export function createIngestService(deps: {
     }
     if (errors.length) throw new UploadRefused(errors)
     const parts: UploadedParts = { base: base!.path, baseName: base!.filename }
-    const originals = [...form.files.values()].filter((f) => f.field !== 'xml_file' && f.field !== 'sld_file')
+    const originals = [...form.files.values()]
     const side = (field: (typeof SIDE_CARS)[number]) => form.files.get(field)?.path
     Object.assign(parts, { dbf: side('dbf_file'), shx: side('shx_file'), prj: side('prj_file'), cpg: side('cpg_file') })
     return { base: base!, parts, permissions, charset, metadata, style, originals }
@@ -310,9 +310,10 @@ export function createIngestService(deps: {
         for (const layer of outcome.layers) {
           const created = await createLayer(trx, caller, layer, read, uploadId, now, outcome.layers.length === 1)
           moved.push(created.dir)
+          // Originals first (hard links): a GeoTIFF's base file is also the raster it becomes.
+          keepOriginals(read, created.uuid)
           if (layer.kind === 'raster' && created.dataFile) folder.adopt(layer.file, created.uuid, basename(created.dataFile))
           if (layer.thumbnail && existsSync(layer.thumbnail)) folder.adopt(layer.thumbnail, created.uuid, 'thumbnail.png')
-          keepOriginals(read, created.uuid)
           if (ids.length === 0) {
             // The session's files now live with the (first) layer's originals.
             for (const file of read.originals) {
@@ -449,14 +450,19 @@ export function createIngestService(deps: {
     const path = (f: { file: string } | undefined) => (f ? folder.absolute(f.file) : undefined)
     const received: ReceivedFile = { field: 'base_file', filename: base.name, path: folder.absolute(base.file), size: base.size ?? 0, sha256: '' }
     const originals = files.map((f) => ({ field: f.base === 1 ? 'base_file' : 'side_car', filename: f.name, path: folder.absolute(f.file), size: f.size ?? 0, sha256: '' }))
+    // The metadata and style sent with the files apply when the import resumes, too.
+    const xml = byExt('xml')
+    const sld = byExt('sld')
+    const metadata = xml ? readIsoMetadata(readFileSync(folder.absolute(xml.file), 'utf8'), xml.name) : null
+    const style = sld ? readSld(readFileSync(folder.absolute(sld.file), 'utf8'), sld.name) : null
     return {
       originals,
       base: received,
       parts: { base: received.path, baseName: base.name, dbf: path(byExt('dbf')), shx: path(byExt('shx')), prj: path(byExt('prj')), cpg: path(byExt('cpg')) },
       permissions: session.permissions ?? null,
       charset: session.charset,
-      metadata: null,
-      style: null,
+      metadata,
+      style,
       title: session.layer_title ?? undefined,
       abstract: session.layer_abstract ?? undefined
     }

@@ -12,6 +12,7 @@ import { findHeldCodenames } from '../db/repositories/resource-related.repositor
 import { PermissionDenied, ValidationError } from '../http/errors'
 import { validate } from '../http/validate'
 import { normaliseDatetime } from '../query/drest.kysely'
+import { docTypeOf } from '../ingest/thumbnail'
 import type { DrestQuery } from '../query/drest.parse'
 import { type Caller, isAdmin } from './caller'
 import type { ResourceService } from './resources.service'
@@ -363,14 +364,6 @@ export function createResourceWriteService(deps: { db: Db; clock: Clock; resourc
     }
   }
 
-  const DOC_TYPES: Record<string, string> = {
-    jpg: 'image', jpeg: 'image', png: 'image', gif: 'image', tif: 'image', tiff: 'image', webp: 'image', svg: 'image',
-    pdf: 'text', txt: 'text', doc: 'text', docx: 'text', odt: 'text', csv: 'text', xls: 'text', xlsx: 'text', ods: 'text',
-    ppt: 'presentation', pptx: 'presentation', odp: 'presentation',
-    zip: 'archive', gz: 'archive', tar: 'archive', '7z': 'archive', rar: 'archive',
-    mp4: 'video', avi: 'video', webm: 'video', mp3: 'audio', wav: 'audio', ogg: 'audio'
-  }
-
   /** Inserts one resource of a family with its extension row and default grants; fields via apply(). */
   async function insertOne(trx: Trx, type: string, caller: Caller, update: Update, now: string): Promise<number> {
     const isApp = APP_TYPES.has(type)
@@ -417,7 +410,7 @@ export function createResourceWriteService(deps: { db: Db; clock: Clock; resourc
       const extension = update.doc_url ? (/\.([a-z0-9]{1,5})(?:[?#]|$)/i.exec(new URL(update.doc_url).pathname)?.[1]?.toLowerCase() ?? null) : null
       await trx
         .insertInto('documents')
-        .values({ resource_id: id, doc_url: update.doc_url ?? null, extension, doc_type: extension ? (DOC_TYPES[extension] ?? 'other') : 'other', created: now, last_updated: now })
+        .values({ resource_id: id, doc_url: update.doc_url ?? null, extension, doc_type: extension ? docTypeOf(extension).doc_type : 'other', mime_type: extension ? docTypeOf(extension).mime_type : null, created: now, last_updated: now })
         .execute()
     } else {
       await trx

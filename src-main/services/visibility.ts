@@ -77,6 +77,6 @@ export function visibleResources(
 /** Whether the caller holds `codename` on resource `id`: superusers and staff hold every one. */
 export async function callerHolds(db: Db, caller: Caller, id: number, codename: string): Promise<boolean> {
   if (isAdmin(caller)) return true
-  if (!caller.authenticated) return false
+  // Anonymous callers hold what the anonymous group holds (their groupIds are just that group).
   return (await findHeldCodenames(db, id, caller.userId, caller.groupIds)).has(codename)
 }

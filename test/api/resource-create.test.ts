@@ -37,7 +37,7 @@ describe('creating resources', () => {
     expect(wrapped.status, wrapped.text).toBe(201)
     expect(Object.keys(wrapped.body)).toEqual(['documents'])
     expect(wrapped.body.documents.map((d: { title: string; doc_type: string; extension: string; href: string }) => [d.title, d.doc_type, d.extension, d.href])).toEqual([
-      ['Report A', 'text', 'pdf', 'https://example.org/files/report-a.pdf'],
+      ['Report A', 'presentation', 'pdf', 'https://example.org/files/report-a.pdf'],
       ['Photo B', 'image', 'jpg', 'https://example.org/photo-b.JPG']
     ])
     const bare = await post('/api/v2/maps', [{ title: 'Map 1' }, { title: 'Map 2' }])
