@@ -12,6 +12,7 @@ import { type Services, createServices } from './services'
 import { bootstrapCatalogue } from './services/bootstrap.service'
 import { DataFolder } from './ingest/data-folder'
 import { IngestWorker } from './ingest/worker-pool'
+import { type SecretBox, keyFileSecretBox } from './sync/secrets'
 
 export const VERSION = '0.1.0'
 export const DATABASE_FILE = 'catalogue.sqlite'
@@ -49,7 +50,16 @@ function listen(server: Server, host: string, port: number): Promise<number> {
  * Opens (or creates) the catalogue in the data folder, migrates it, makes sure the system rows
  * exist, and listens. Resolves only once requests can be served.
  */
-export async function startServer(config: Config, options: { clock?: Clock; log?: Logger } = {}): Promise<RunningServer> {
+export interface ServerOptions {
+  clock?: Clock
+  log?: Logger
+  /** Seals sync credentials; the desktop shell passes one backed by the OS keychain. */
+  secrets?: SecretBox
+  /** The HTTP client sync uses for remotes (tests put a fault-injecting one here). */
+  fetch?: typeof fetch
+}
+
+export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
   const clock = options.clock ?? systemClock()
   const log = options.log ?? consoleLogger
   mkdirSync(config.dataDir, { recursive: true })
@@ -71,7 +81,8 @@ export async function startServer(config: Config, options: { clock?: Clock; log?
     const recovered = folder.recover(database.sqlite)
     if (recovered.interrupted) log.warn(`${recovered.interrupted} upload(s) were interrupted by the last stop; marked INVALID.`)
     const worker = new IngestWorker(join(config.dataDir, DATABASE_FILE))
-    const services = createServices({ db: database.db, config, clock, system: boot.system, siteUrl, sqlite: database.sqlite, folder, worker })
+    const secrets = options.secrets ?? keyFileSecretBox(config.dataDir)
+    const services = createServices({ db: database.db, config, clock, system: boot.system, siteUrl, sqlite: database.sqlite, folder, worker, secrets, fetch: options.fetch })
     // Features of replaced, deleted or interrupted layers are cleared off the API thread.
     void worker.clearDropped().catch((error: Error) => log.warn(`clearing dropped layer data failed: ${error.message}`))
     const app = createApp({ db: database.db, config, services, system: boot.system, log, version: VERSION, siteUrl })
@@ -102,6 +113,7 @@ export async function startServer(config: Config, options: { clock?: Clock; log?
           server.closeIdleConnections()
           setTimeout(() => server.closeAllConnections(), 2_000).unref()
         })
+        await services.sync.cancelAll()
         await worker.close()
         database.sqlite.pragma('wal_checkpoint(TRUNCATE)')
         await database.close()

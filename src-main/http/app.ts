@@ -15,6 +15,7 @@ import { miscRouter } from './routers/misc.router'
 import { resourcesRouter } from './routers/resources.router'
 import { uploadsRouter } from './routers/uploads.router'
 import { layerDataRouter } from './routers/layer-data.router'
+import { syncRouter } from './routers/sync.router'
 import { groupsRouter, usersRouter } from './routers/users.router'
 
 export interface AppDeps {
@@ -82,6 +83,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(miscRouter({ db: deps.db, version: deps.version }))
   app.use(authRouter(services))
   app.use(layerDataRouter(services))
+  app.use(syncRouter(services))
   if (config.responseCacheBytes > 0) app.use('/api/v2', responseCache(deps.db, { maxBytes: config.responseCacheBytes }))
   app.use('/api/v2', resourcesRouter(services, { patchAll: config.patchAll }), usersRouter(services), groupsRouter(services), lookupsRouter(services), uploadsRouter(services))
   app.use(mapstoreRouter(services, deps.siteUrl))

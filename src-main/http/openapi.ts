@@ -105,6 +105,16 @@ export const OPERATIONS: Operation[] = [
   { method: 'get', path: '/api/v2/mapshelf/layers/{id}/export/', tag: 'mapshelf', summary: 'Extension: every feature of a vector layer as format=geojson or format=gpkg (download permission)' },
   { method: 'get', path: '/api/v2/mapshelf/resources/{id}/history/', tag: 'mapshelf', summary: 'Extension: the resource\'s history from the change log, newest first ({"history": [{seq, at, subject, op, version}]})' },
   { method: 'get', path: '/api/v2/mapshelf/resources/{id}/original/', tag: 'mapshelf', summary: 'Extension: the uploaded originals of a layer or document (one file, or a zip of several)' },
+  { method: 'get', path: '/api/v2/mapshelf/sync/remotes/', tag: 'sync', summary: 'Extension (administrators): remote servers followed by sync, with their status (never their secrets)' },
+  { method: 'post', path: '/api/v2/mapshelf/sync/remotes/', tag: 'sync', summary: 'Extension: add a remote {base_url, username, password | token, follow_types, follow_owners, follow_groups}', status: 201 },
+  { method: 'patch', path: '/api/v2/mapshelf/sync/remotes/{id}/', tag: 'sync', summary: 'Extension: change a remote\'s credentials or what it follows' },
+  { method: 'delete', path: '/api/v2/mapshelf/sync/remotes/{id}/', tag: 'sync', summary: 'Extension: forget a remote and its sync state', status: 204 },
+  { method: 'get', path: '/api/v2/mapshelf/sync/remotes/{id}/status/', tag: 'sync', summary: 'Extension: phase, progress, pending changes, open conflicts, last result, unfinished run' },
+  { method: 'post', path: '/api/v2/mapshelf/sync/remotes/{id}/start/', tag: 'sync', summary: 'Extension: start a sync in the background (?full=true also reconciles)', status: 202 },
+  { method: 'post', path: '/api/v2/mapshelf/sync/remotes/{id}/cancel/', tag: 'sync', summary: 'Extension: stop a running sync at its next record (its state is kept)' },
+  { method: 'get', path: '/api/v2/mapshelf/sync/remotes/{id}/conflicts/', tag: 'sync', summary: 'Extension: open conflicts with base, local and remote values' },
+  { method: 'post', path: '/api/v2/mapshelf/sync/conflicts/{id}/resolve/', tag: 'sync', summary: 'Extension: resolve a conflict {choice: mine | theirs | edit, value}' },
+  { method: 'get', path: '/api/v2/mapshelf/sync/remotes/{id}/journal/', tag: 'sync', summary: 'Extension: what went where and why something failed, newest first (?limit=)' },
   { method: 'get', path: '/styles/{id}.sld', tag: 'styles', summary: 'Style body (SLD) of a layer style (extension)' },
   { method: 'get', path: '/version.txt', tag: 'root', summary: 'Server version' }
 ]

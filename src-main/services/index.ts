@@ -18,6 +18,10 @@ import type { IngestWorker } from '../ingest/worker-pool'
 import { type IngestService, createIngestService } from './ingest.service'
 import { type LayerDataService, createLayerDataService } from './layer-data.service'
 import { type HistoryService, createHistoryService } from './history.service'
+import { type SyncService, createSyncService } from './sync.service'
+import { LocalStore } from '../sync/local'
+import type { SecretBox } from '../sync/secrets'
+import { ADMIN_USER_ID } from './bootstrap.service'
 
 export interface Services {
   auth: AuthService
@@ -33,6 +37,7 @@ export interface Services {
   ingest: IngestService
   layerData: LayerDataService
   history: HistoryService
+  sync: SyncService
 }
 
 export interface ServiceDeps {
@@ -45,10 +50,14 @@ export interface ServiceDeps {
   sqlite: Sqlite.Database
   folder: DataFolder
   worker: IngestWorker
+  /** Seals remote credentials (the OS keychain on the desktop, a key file headless). */
+  secrets: SecretBox
+  /** The HTTP client sync uses to reach remotes (tests inject faults through it). */
+  fetch?: typeof fetch
 }
 
 export function createServices(deps: ServiceDeps): Services {
-  const { db, config, clock, system, siteUrl, sqlite, folder, worker } = deps
+  const { db, config, clock, system, siteUrl, sqlite, folder, worker, secrets } = deps
   const url = { siteUrl }
   const resources = createResourceService({
     db,
@@ -74,6 +83,7 @@ export function createServices(deps: ServiceDeps): Services {
     uploads: createUploadService({ db, clock, url, resources }),
     ingest,
     layerData: createLayerDataService({ db, sqlite, folder, worker, resources }),
-    history: createHistoryService({ db, resources })
+    history: createHistoryService({ db, resources }),
+    sync: createSyncService({ db, clock, secrets, fetch: deps.fetch, local: new LocalStore({ db, clock, system, resources, writes, adminId: ADMIN_USER_ID }) })
   }
 }

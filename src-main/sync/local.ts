@@ -1,0 +1,142 @@
+import { randomUUID } from 'node:crypto'
+import type { ResourceDto } from '../../src-shared/api/dto'
+import type { Clock } from '../clock'
+import type { Db } from '../db/database'
+import type { Caller, SystemIds } from '../services/caller'
+import { applyPermSpec } from '../services/permissions.service'
+import type { ResourceWriteService } from '../services/resource-writes.service'
+import type { ResourceService } from '../services/resources.service'
+import type { ResourceEndpoint } from '../services/serializers/resource.serializer'
+import { type SyncView, permBody, toView, writeBody } from './view'
+
+const ENDPOINT: Record<string, ResourceEndpoint> = {
+  layer: 'layers',
+  map: 'maps',
+  document: 'documents',
+  geoapp: 'geoapps',
+  geostory: 'geostories',
+  dashboard: 'geoapps'
+}
+
+export const endpointOf = (type: string): ResourceEndpoint => ENDPOINT[type] ?? 'resources'
+
+/** Sync works on the local store as a trusted local process: every resource, every grant. */
+function systemCaller(system: SystemIds, userId: number, username: string): Caller {
+  return { userId, username, authenticated: true, superuser: true, staff: true, groupIds: [system.anonymousGroupId], managedGroupIds: [], registeredMember: true, via: 'internal', user: null }
+}
+
+/**
+ * The local catalogue as sync reads and writes it: through the same services as the API (the same
+ * rules, the same change log), as a superuser, one transaction per record.
+ */
+export class LocalStore {
+  constructor(
+    private readonly deps: { db: Db; clock: Clock; system: SystemIds; resources: ResourceService; writes: ResourceWriteService; adminId: number }
+  ) {}
+
+  private get admin(): Caller {
+    return systemCaller(this.deps.system, this.deps.adminId, 'admin')
+  }
+
+  async exists(id: number): Promise<boolean> {
+    return (await this.deps.db.selectFrom('resources').select('id').where('id', '=', id).executeTakeFirst()) !== undefined
+  }
+
+  async typeOf(id: number): Promise<string | undefined> {
+    return (await this.deps.db.selectFrom('resources').select('resource_type').where('id', '=', id).executeTakeFirst())?.resource_type
+  }
+
+  async render(id: number, type: string): Promise<ResourceDto> {
+    return this.deps.resources.renderOne(endpointOf(type), this.admin, id)
+  }
+
+  /** The record as sync compares it; `withPerms` adds grants restricted to holders known here. */
+  async view(id: number, type: string, withPerms: boolean): Promise<SyncView> {
+    const dto = await this.render(id, type)
+    return toView(dto, withPerms ? await this.deps.resources.getPerms(this.admin, id) : undefined)
+  }
+
+  /** Which of these user and group names exist here (grants can only name those). */
+  async knownHolders(perms: Record<string, string[]> | null): Promise<Set<string>> {
+    const names = Object.keys(perms ?? {})
+    const users = names.filter((n) => n.startsWith('user:')).map((n) => n.slice(5))
+    const groups = names.filter((n) => n.startsWith('group:')).map((n) => n.slice(6))
+    const [u, g] = await Promise.all([
+      users.length ? this.deps.db.selectFrom('users').select('username').where('username', 'in', users).execute() : [],
+      groups.length ? this.deps.db.selectFrom('auth_groups').select('name').where('name', 'in', groups).execute() : []
+    ])
+    return new Set([...u.map((r) => `user:${r.username}`), ...g.map((r) => `group:${r.name}`), 'user:AnonymousUser'])
+  }
+
+  /** A local user for a remote username (inactive and without a password when new). */
+  async ensureUser(username: string): Promise<number> {
+    const found = await this.deps.db.selectFrom('users').select('id').where('username', '=', username).executeTakeFirst()
+    if (found) return found.id
+    const now = this.deps.clock.now()
+    const created = await this.deps.db
+      .insertInto('users')
+      .values({ uuid: randomUUID(), username, password_hash: null, is_active: 0, created: now, last_updated: now, date_joined: now })
+      .returning('id')
+      .executeTakeFirstOrThrow()
+    return created.id
+  }
+
+  /** Writes fields of a view to a local record (and grants, when `perms` is among them). */
+  async apply(id: number, type: string, view: SyncView, fields: string[]): Promise<void> {
+    if (fields.length === 0) return
+    const now = this.deps.clock.now()
+    await this.deps.db.transaction().execute(async (trx) => {
+      const body = writeBody(view, fields)
+      if (Object.keys(body).length) await this.deps.writes.applyWithin(trx, id, type, body)
+      if (fields.includes('perms')) await applyPermSpec(trx, id, permBody(view.perms as Record<string, string[]> | null), now)
+    })
+  }
+
+  /** A local copy of a remote record, keeping the remote's uuid (the record's global identity). */
+  async create(type: string, remote: ResourceDto, view: SyncView): Promise<number> {
+    const ownerName = remote.owner?.username
+    const ownerId = ownerName ? await this.ensureUser(ownerName) : this.deps.adminId
+    const taken = await this.deps.db.selectFrom('resources').select('id').where('uuid', '=', remote.uuid).executeTakeFirst()
+    const now = this.deps.clock.now()
+    const fields = Object.keys(view).filter((f) => f !== 'perms')
+    return this.deps.db.transaction().execute(async (trx) => {
+      const owner = systemCaller(this.deps.system, ownerId, ownerName ?? 'admin')
+      const body: Record<string, unknown> = { ...writeBody(view, fields), resource_type: type }
+      if (type === 'geoapp' || type === 'geostory' || type === 'dashboard') {
+        body.name = (remote.name as string | undefined) ?? `${remote.title}-${remote.pk}`
+        body.owner = ownerName
+      }
+      const id = await this.deps.writes.insertWithin(trx, type, owner, body, now)
+      if (!taken) await trx.updateTable('resources').set({ uuid: remote.uuid }).where('id', '=', id).execute()
+      // A raster or remote-service layer there is one here too: it decides which grants apply.
+      const storeType = remote.storeType as string | undefined
+      if (type === 'layer' && (storeType === 'coverageStore' || storeType === 'remoteStore')) {
+        await trx.updateTable('layers').set({ store_type: storeType }).where('resource_id', '=', id).execute()
+      }
+      if (view.perms !== undefined) await applyPermSpec(trx, id, permBody(view.perms as Record<string, string[]> | null), now)
+      return id
+    })
+  }
+
+  async remove(id: number, type: string): Promise<void> {
+    await this.deps.writes.remove(endpointOf(type), this.admin, id)
+  }
+
+  /** Resource ids with logged changes after `seq` (their rows, keywords, regions or grants). */
+  async changedSince(seq: number): Promise<{ ids: Set<number>; last: number }> {
+    const rows = await this.deps.db
+      .selectFrom('changes')
+      .select(['row_key', 'seq'])
+      .where('seq', '>', seq)
+      .where('table_name', 'in', ['resources', 'layers', 'maps', 'documents', 'geoapps', 'resource_keywords', 'resource_regions', 'resource_user_perms', 'resource_group_perms'])
+      .execute()
+    const ids = new Set<number>()
+    let last = seq
+    for (const row of rows) {
+      ids.add(Number(row.row_key.split(':')[0]))
+      last = Math.max(last, row.seq)
+    }
+    const top = await this.deps.db.selectFrom('changes').select((eb) => eb.fn.max('seq').as('seq')).executeTakeFirst()
+    return { ids, last: Math.max(last, Number(top?.seq ?? seq)) }
+  }
+}

@@ -1,0 +1,175 @@
+import { readFileSync } from 'node:fs'
+import { basename } from 'node:path'
+import type { PermSpecDto, ResourceDto } from '../../src-shared/api/dto'
+import { ApiError, GeoNodeClient, type ListPage, type Query } from '../../src-shared/client/geonode-client'
+
+/** GeoNode 3.x list and detail endpoints per resource type (`datasets` is 4.x's name for layers). */
+export const ENDPOINTS: Record<string, { path: string; key: string }> = {
+  layer: { path: 'layers', key: 'layer' },
+  map: { path: 'maps', key: 'map' },
+  document: { path: 'documents', key: 'document' },
+  geoapp: { path: 'geoapps', key: 'geoapp' },
+  geostory: { path: 'geostories', key: 'geostory' },
+  dashboard: { path: 'geoapps', key: 'geoapp' }
+}
+
+/** A failure that may pass if tried again (network, timeout, 5xx, 429). */
+export class TransientError extends Error {}
+
+export interface RemoteOptions {
+  baseUrl: string
+  username: string
+  auth: { kind: 'basic'; password: string } | { kind: 'token'; token: string }
+  timeoutMs?: number
+  fetch?: typeof fetch
+  /** Attempts for idempotent requests (GET, PUT set_perms, PATCH, DELETE). */
+  attempts?: number
+  signal?: AbortSignal
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(resolve, ms)
+    signal?.addEventListener('abort', () => {
+      clearTimeout(timer)
+      reject(signal.reason)
+    })
+  })
+
+/**
+ * The remote server as sync sees it: the shared typed client plus timeouts, retries of idempotent
+ * calls, and signing in again when a token expires mid-sweep. Creates are never retried here:
+ * the engine looks for a lost create's result before sending it again.
+ */
+export class Remote {
+  readonly client: GeoNodeClient
+  private readonly attempts: number
+
+  constructor(private readonly options: RemoteOptions) {
+    const timeoutMs = options.timeoutMs ?? 30_000
+    const base = options.fetch ?? fetch
+    this.client = new GeoNodeClient({
+      baseUrl: options.baseUrl,
+      credentials: options.auth.kind === 'basic' ? { kind: 'basic', username: options.username, password: options.auth.password } : { kind: 'bearer', token: options.auth.token },
+      fetch: (input, init) => {
+        const signals = [AbortSignal.timeout(timeoutMs), ...(options.signal ? [options.signal] : [])]
+        return base(input, { ...init, signal: AbortSignal.any(signals) })
+      }
+    })
+    this.attempts = options.attempts ?? 3
+  }
+
+  /** Sign in with the password grant when the remote offers it; Basic stays the fallback. */
+  async signIn(): Promise<void> {
+    if (this.options.auth.kind !== 'basic') return
+    try {
+      await this.client.signIn(this.options.username, this.options.auth.password)
+    } catch (error) {
+      if (error instanceof ApiError && (error.status === 401 || error.status === 403 || error.status === 400)) {
+        if (error.status === 400 && JSON.stringify(error.body).includes('invalid_grant')) throw new ApiError(403, { detail: 'The remote refused the username or password.' })
+        this.client.setCredentials({ kind: 'basic', username: this.options.username, password: this.options.auth.password })
+        return
+      }
+      throw classify(error)
+    }
+  }
+
+  /** The remote account as it sees itself; throws 403 when the credentials are refused. */
+  whoAmI(): Promise<{ sub: string; preferred_username: string }> {
+    return this.call(() => this.client.whoAmI(), true)
+  }
+
+  private async call<T>(run: () => Promise<T>, idempotent: boolean): Promise<T> {
+    let reauthenticated = false
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await run()
+      } catch (raw) {
+        const error = classify(raw)
+        if (error instanceof ApiError && (error.status === 401 || error.status === 403) && !reauthenticated && this.options.auth.kind === 'basic' && isTokenProblem(error)) {
+          reauthenticated = true
+          await this.signIn()
+          attempt -= 1
+          continue
+        }
+        if (!(error instanceof TransientError) || !idempotent || attempt >= this.attempts || this.options.signal?.aborted) throw error
+        await sleep(200 * 2 ** attempt, this.options.signal)
+      }
+    }
+  }
+
+  listPage(family: string, query: Query): Promise<ListPage<ResourceDto>> {
+    return this.call(() => this.client.list<ResourceDto>(family, query, family), true)
+  }
+
+  /** A resource's detail from its type's endpoint, or null when the remote answers 404. */
+  async detail(type: string, pk: number): Promise<ResourceDto | null> {
+    const endpoint = ENDPOINTS[type] ?? { path: 'resources', key: 'resource' }
+    try {
+      return await this.call(() => this.client.get<ResourceDto>(endpoint.path, endpoint.key, pk), true)
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404) return null
+      throw error
+    }
+  }
+
+  /** Grants, or null when the account may not read them (403): sync then leaves them alone. */
+  async perms(pk: number): Promise<PermSpecDto | null> {
+    try {
+      return await this.call(() => this.client.getPerms(pk), true)
+    } catch (error) {
+      if (error instanceof ApiError && (error.status === 403 || error.status === 404)) return null
+      throw error
+    }
+  }
+
+  setPerms(pk: number, body: unknown): Promise<unknown> {
+    return this.call(() => this.client.request('PUT', `/api/v2/resources/${pk}/set_perms/`, { body }), true)
+  }
+
+  patch(type: string, pk: number, body: Record<string, unknown>): Promise<unknown> {
+    const endpoint = ENDPOINTS[type]!
+    return this.call(() => this.client.request('PATCH', `/api/v2/${endpoint.path}/${pk}/`, { body }), true)
+  }
+
+  async remove(type: string, pk: number): Promise<'deleted' | 'gone'> {
+    const endpoint = ENDPOINTS[type]!
+    try {
+      await this.call(() => this.client.request('DELETE', `/api/v2/${endpoint.path}/${pk}/`), true)
+      return 'deleted'
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404) return 'gone'
+      throw error
+    }
+  }
+
+  /** POST a new resource (not retried: see the engine's create). */
+  async create(type: string, body: Record<string, unknown>): Promise<ResourceDto> {
+    const endpoint = ENDPOINTS[type]!
+    const answer = await this.call(() => this.client.request<Record<string, ResourceDto>>('POST', `/api/v2/${endpoint.path}/`, { body }), false)
+    return answer[endpoint.key]!
+  }
+
+  /** A multipart POST (uploads, document files); not retried. */
+  async multipart<T>(path: string, fields: Record<string, string>, files: Record<string, string>): Promise<T> {
+    return this.call(async () => {
+      const form = new FormData()
+      for (const [key, value] of Object.entries(fields)) form.append(key, value)
+      for (const [key, file] of Object.entries(files)) form.append(key, new Blob([readFileSync(file)]), basename(file))
+      return this.client.request<T>('POST', path, { multipart: form })
+    }, false)
+  }
+}
+
+function isTokenProblem(error: ApiError): boolean {
+  const text = JSON.stringify(error.body ?? '')
+  return /token|credentials|authenticat/i.test(text)
+}
+
+/** Network failures, timeouts, 5xx and 429 are transient; other HTTP errors are answers. */
+export function classify(error: unknown): Error {
+  if (error instanceof ApiError) return error.status >= 500 || error.status === 429 ? Object.assign(new TransientError(`HTTP ${error.status}: ${error.message}`), { status: error.status }) : error
+  if (error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError')) return new TransientError(`the remote did not answer in time (${error.message})`)
+  if (error instanceof TypeError) return new TransientError(`the remote cannot be reached (${(error as Error & { cause?: { code?: string } }).cause?.code ?? error.message})`)
+  return error instanceof Error ? error : new Error(String(error))
+}
