@@ -25,6 +25,11 @@ export interface Config {
   readonly responseCacheBytes: number
   /** Folder of the built renderer, served at `/` so the GUI and the API share one origin. */
   readonly uiDir: string | null
+  /**
+   * A better-sqlite3 native module built for another runtime (Electron's ABI when the desktop app
+   * runs from source); null loads the one in node_modules. See docs/decisions.md.
+   */
+  readonly sqliteBinding: string | null
 }
 
 export type ConfigSource = {
@@ -71,6 +76,7 @@ export function loadConfig(source: ConfigSource = {}): Config {
   const adminPassword = pick('admin-password', 'MAPSHELF_ADMIN_PASSWORD')
   const host = pick('host', 'MAPSHELF_HOST')
   const uiDir = pick('ui-dir', 'MAPSHELF_UI_DIR')
+  const sqliteBinding = pick('sqlite-binding', 'MAPSHELF_SQLITE_BINDING')
   return Object.freeze({
     dataDir: resolve(typeof dataDir === 'string' && dataDir ? dataDir : defaultDataDir(env)),
     host: typeof host === 'string' && host ? host : '127.0.0.1',
@@ -88,6 +94,7 @@ export function loadConfig(source: ConfigSource = {}): Config {
     logRequests: bool('request log', pick('log-requests', 'MAPSHELF_LOG_REQUESTS'), false),
     uiDir: typeof uiDir === 'string' && uiDir ? resolve(uiDir) : null,
     patchAll: bool('patch-all', pick('enable-patch-all', 'MAPSHELF_ENABLE_PATCH_ALL'), false),
-    responseCacheBytes: int('response cache size', pick('response-cache-mb', 'MAPSHELF_RESPONSE_CACHE_MB'), 64, 0, 4096) * 1024 * 1024
+    responseCacheBytes: int('response cache size', pick('response-cache-mb', 'MAPSHELF_RESPONSE_CACHE_MB'), 64, 0, 4096) * 1024 * 1024,
+    sqliteBinding: typeof sqliteBinding === 'string' && sqliteBinding ? resolve(sqliteBinding) : null
   })
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { type Clock, systemClock } from './clock'
 import type { Config } from './config'
 import { type OpenedDatabase, openDatabase } from './db/database'
+import { useSqliteBinding } from './db/sqlite-binding'
 import { migrateToLatest } from './db/migrate'
 import { createApp } from './http/app'
 import type { Logger } from './http/errors'
@@ -63,6 +64,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const clock = options.clock ?? systemClock()
   const log = options.log ?? consoleLogger
   mkdirSync(config.dataDir, { recursive: true })
+  useSqliteBinding(config.sqliteBinding)
   const database = openDatabase(join(config.dataDir, DATABASE_FILE))
   try {
     await migrateToLatest(database.db)
@@ -80,7 +82,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     const folder = new DataFolder(config.dataDir)
     const recovered = folder.recover(database.sqlite)
     if (recovered.interrupted) log.warn(`${recovered.interrupted} upload(s) were interrupted by the last stop; marked INVALID.`)
-    const worker = new IngestWorker(join(config.dataDir, DATABASE_FILE))
+    const worker = new IngestWorker(join(config.dataDir, DATABASE_FILE), config.sqliteBinding)
     const secrets = options.secrets ?? keyFileSecretBox(config.dataDir)
     const services = createServices({ db: database.db, config, clock, system: boot.system, siteUrl, sqlite: database.sqlite, folder, worker, secrets, fetch: options.fetch })
     // Features of replaced, deleted or interrupted layers are cleared off the API thread.

@@ -1,6 +1,7 @@
 import Sqlite from 'better-sqlite3'
 import { Kysely, SqliteDialect } from 'kysely'
 import type { Database } from './schema'
+import { sqliteOptions } from './sqlite-binding'
 
 export type Db = Kysely<Database>
 
@@ -17,7 +18,7 @@ export interface OpenedDatabase {
  * @example const { db, close } = openDatabase(':memory:')
  */
 export function openDatabase(filename: string | Buffer): OpenedDatabase {
-  const sqlite = new Sqlite(filename as string)
+  const sqlite = new Sqlite(filename as string, sqliteOptions())
   if (filename !== ':memory:' && !Buffer.isBuffer(filename)) sqlite.pragma('journal_mode = WAL')
   sqlite.pragma('foreign_keys = ON')
   sqlite.pragma('busy_timeout = 5000')
@@ -43,7 +44,12 @@ const STATEMENT_CACHE_SIZE = 400
  */
 function withStatementCache(sqlite: Sqlite.Database): Sqlite.Database {
   const statements = new Map<string, Sqlite.Statement>()
-  const prepare = (source: string): Sqlite.Statement => {
+  const prepare = (text: string): Sqlite.Statement => {
+    // Kysely opens transactions with a deferred `begin`; every transaction on this connection
+    // writes, and a deferred one that reads first fails at once with SQLITE_BUSY (no busy
+    // timeout) when the ingest worker's connection committed in between. IMMEDIATE takes the
+    // write lock up front, waiting up to busy_timeout for it.
+    const source = text === 'begin' ? 'begin immediate' : text
     const cached = statements.get(source)
     if (cached) {
       statements.delete(source)

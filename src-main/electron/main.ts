@@ -2,6 +2,7 @@ import { join } from 'node:path'
 import { BrowserWindow, Menu, app, shell } from 'electron'
 import { loadConfig } from '../config'
 import { type RunningServer, VERSION, startServer } from '../server'
+import { keychainSecretBox } from './keychain'
 
 let server: RunningServer | null = null
 let window: BrowserWindow | null = null
@@ -36,7 +37,7 @@ async function start(): Promise<void> {
     flags: { 'data-dir': join(app.getPath('userData'), 'catalogue'), port: '0', host: '127.0.0.1', 'ui-dir': join(__dirname, '../renderer') },
     env: process.env
   })
-  server = await startServer(config)
+  server = await startServer(config, { secrets: keychainSecretBox() })
   const token = await server.desktopToken()
   Menu.setApplicationMenu(
     Menu.buildFromTemplate([

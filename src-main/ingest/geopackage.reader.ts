@@ -1,5 +1,6 @@
 import { basename } from 'node:path'
 import Database from 'better-sqlite3'
+import { sqliteOptions } from '../db/sqlite-binding'
 import type { Feature, Geometry } from 'geojson'
 import wkx from 'wkx'
 import { geometryPropertyType, sqliteColumnType, type ScalarType, type ScalarValue } from './attributes'
@@ -45,7 +46,7 @@ export function parseGpkgGeometry(blob: Buffer | null): Geometry | null {
 function openDatabase(path: string, file: string): Database.Database {
   let db: Database.Database
   try {
-    db = new Database(path, { readonly: true, fileMustExist: true })
+    db = new Database(path, sqliteOptions({ readonly: true, fileMustExist: true }))
   } catch (error) {
     throw new IngestError(file, `the file is not a GeoPackage: ${error instanceof Error ? error.message : String(error)}`)
   }

@@ -1,6 +1,7 @@
 import Sqlite from 'better-sqlite3'
 import type { Feature, Geometry } from 'geojson'
 import wkx from 'wkx'
+import { sqliteOptions } from '../db/sqlite-binding'
 import { type Bbox, bboxOf, mergeBbox } from './crs'
 
 /** An attribute of the exported table: its name and GeoNode type (xsd:…). */
@@ -65,7 +66,7 @@ const quote = (name: string) => `"${name.replace(/"/g, '""')}"`
  * transaction: memory stays one feature whatever the layer's size.
  */
 export function writeGeoPackage(path: string, table: string, geometryType: string, fields: ExportField[], features: Iterable<string>): { count: number } {
-  const db = new Sqlite(path)
+  const db = new Sqlite(path, sqliteOptions())
   try {
     db.pragma(`application_id = ${GPKG_APPLICATION_ID}`)
     db.pragma(`user_version = ${GPKG_USER_VERSION}`)

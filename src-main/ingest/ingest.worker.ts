@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import Sqlite from 'better-sqlite3'
+import { sqliteOptions, useSqliteBinding } from '../db/sqlite-binding'
 import { clearDroppedSets, dropFeatureSets } from './feature-writer'
 import { type IngestJob, runIngest } from './ingest-job'
 import { type ExportField, writeGeoPackage } from './geopackage.writer'
@@ -28,8 +29,9 @@ export type WorkerReply =
   | { id: number; kind: 'result'; result: unknown }
   | { id: number; kind: 'failed'; message: string }
 
-const { databaseFile } = workerData as { databaseFile: string }
-const sqlite = new Sqlite(databaseFile)
+const { databaseFile, nativeBinding } = workerData as { databaseFile: string; nativeBinding: string | null }
+useSqliteBinding(nativeBinding)
+const sqlite = new Sqlite(databaseFile, sqliteOptions())
 sqlite.pragma('journal_mode = WAL')
 sqlite.pragma('busy_timeout = 10000')
 sqlite.pragma('synchronous = NORMAL')

@@ -26,12 +26,15 @@ export class IngestWorker {
   private queue: Promise<unknown> = Promise.resolve()
   private closed = false
 
-  constructor(private readonly databaseFile: string) {}
+  constructor(
+    private readonly databaseFile: string,
+    private readonly nativeBinding: string | null = null
+  ) {}
 
   private start(): Worker {
     if (this.worker) return this.worker
     const { file, entry } = workerEntry()
-    const worker = new Worker(file, { workerData: { databaseFile: this.databaseFile, entry } })
+    const worker = new Worker(file, { workerData: { databaseFile: this.databaseFile, nativeBinding: this.nativeBinding, entry } })
     worker.on('message', (reply: WorkerReply) => {
       const pending = this.pending.get(reply.id)
       if (!pending) return
