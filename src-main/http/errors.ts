@@ -63,6 +63,16 @@ export class UploadRefused extends ApiError {
   }
 }
 
+/** 429 with the seconds to wait, sent as Retry-After too. */
+export class TooManyRequests extends ApiError {
+  constructor(
+    detail: string,
+    readonly retryAfterSeconds: number
+  ) {
+    super(429, { detail }, 'throttled')
+  }
+}
+
 export class PayloadTooLarge extends ApiError {
   constructor(detail: string) {
     super(413, { detail }, 'payload_too_large')
@@ -79,6 +89,7 @@ export interface Logger {
 export function errorHandler(log: Logger): ErrorRequestHandler {
   return (error, req, res, next) => {
     if (res.headersSent) return next(error)
+    if (error instanceof TooManyRequests) res.set('Retry-After', String(error.retryAfterSeconds))
     if (error instanceof ApiError) return void res.status(error.status).json(error.body)
     if (error instanceof DrestQueryError) return void res.status(400).json(error.body)
     const parseFailure = error as { type?: string; status?: number; expose?: boolean }

@@ -5,6 +5,7 @@ import type { Db } from '../db/database'
 import type { UserRow } from '../db/schema'
 import * as tokens from '../db/repositories/token.repository'
 import { findMemberships, findUserById, findUserByUsername } from '../db/repositories/user.repository'
+import { SignInThrottle } from './sign-in-throttle'
 import { NotAuthenticated } from '../http/errors'
 import type { Caller, SystemIds } from './caller'
 import { oidcSigner } from './oidc'
@@ -44,6 +45,7 @@ export function createAuthService(deps: { db: Db; clock: Clock; config: Config; 
   // Verified Basic credentials -> the password hash they matched. A slow hash per request would
   // cap throughput; the entry only counts while the stored hash is unchanged.
   const basicCache = new Map<string, { hash: string; expires: number }>()
+  const throttle = new SignInThrottle(() => clock.epochMs())
   // Verified Basic credentials -> the caller they resolved to, while the auth generation stands still.
   const basicCallers = new Map<string, { caller: Caller; generation: number; expires: number }>()
 
@@ -69,12 +71,20 @@ export function createAuthService(deps: { db: Db; clock: Clock; config: Config; 
   }
 
   async function checkPassword(username: string, password: string): Promise<UserRow | undefined> {
+    throttle.assertAllowed(username)
     const user = await findUserByUsername(db, username)
-    if (!user || user.id === -1 || !user.password_hash) return undefined
+    if (!user || user.id === -1 || !user.password_hash) {
+      throttle.failed(username)
+      return undefined
+    }
     const key = sha256(`${username}\0${password}`)
     const cached = basicCache.get(key)
     if (cached && cached.hash === user.password_hash && cached.expires > clock.epochMs()) return user
-    if (!verifyPassword(password, user.password_hash)) return undefined
+    if (!verifyPassword(password, user.password_hash)) {
+      throttle.failed(username)
+      return undefined
+    }
+    throttle.succeeded(username)
     if (basicCache.size >= BASIC_CACHE_MAX) basicCache.delete(basicCache.keys().next().value as string)
     basicCache.set(key, { hash: user.password_hash, expires: clock.epochMs() + BASIC_CACHE_TTL_MS })
     return user

@@ -304,3 +304,25 @@ describe('POST /api/o/v4/tokeninfo', () => {
 it('logged no failed request while serving this file', () => {
   expect(server.logs.filter((line) => line.includes('failed'))).toEqual([])
 })
+
+describe('password guessing', () => {
+  it('locks an account after ten failed sign-ins on any path, the right password included, and says for how long', async () => {
+    const name = 'guess_target'
+    expect((await request(server, '/api/v2/users', { method: 'POST', who: 'admin', body: { username: name, password: DEMO_PASSWORD } })).status).toBe(201)
+    const wrong = { username: name, password: 'not-the-password' }
+    for (let i = 0; i < 4; i++) expect((await request(server, '/api/v2/resources', { who: wrong })).status).toBe(403)
+    for (let i = 0; i < 3; i++) {
+      const grant = await fetch(`${server.url}/o/token/`, { method: 'POST', body: new URLSearchParams({ grant_type: 'password', username: name, password: 'still-wrong' }) })
+      expect(grant.status).not.toBe(200)
+    }
+    for (let i = 0; i < 3; i++) expect((await request(server, '/api/v2/resources', { who: wrong })).status).toBe(403)
+    const locked = await request(server, '/api/v2/resources', { who: user(name) })
+    expect(locked.status).toBe(429)
+    expect(locked.body.detail).toMatch(/^Too many failed sign-ins for this account; try again in \d+ seconds\.$/)
+    expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(0)
+    const grant = await fetch(`${server.url}/o/token/`, { method: 'POST', body: new URLSearchParams({ grant_type: 'password', username: name, password: DEMO_PASSWORD }) })
+    expect(grant.status).toBe(429)
+    // Other accounts are not affected.
+    expect((await request(server, '/api/v2/resources', { who: user(server.seed!.fixtures.plainUser) })).status).toBe(200)
+  })
+})
