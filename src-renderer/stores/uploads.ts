@@ -71,7 +71,7 @@ export const useUploadsStore = defineStore('uploads', () => {
     } else if (reply.status === 'incomplete' && reply.required_input) {
       item.state = 'waiting'
       item.step = 'Needs a coordinate reference system'
-      item.waitingMessage = typeof reply.error_msg === 'string' ? reply.error_msg : 'The files do not say which coordinate reference system they use.'
+      item.waitingMessage = typeof reply.error_msg === 'string' ? reply.error_msg : 'The files do not say which coordinate reference system their coordinates are in: give its EPSG code to go on.'
     } else {
       item.state = 'failed'
       item.errors = reply.errors?.length ? reply.errors.map(String) : [String(reply.error_msg ?? `The import stopped at “${reply.status ?? 'unknown'}”.`)]
