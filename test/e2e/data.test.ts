@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { makeTempDir, writePng } from '../helpers/fixtures-files'
