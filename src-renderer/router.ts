@@ -11,6 +11,7 @@ const routes: RouteRecordRaw[] = [
   { path: '/documents', name: 'documents', component: () => import('./views/DocumentsView.vue'), meta: { title: 'Documents' } },
   { path: '/admin/users', name: 'admin-users', component: () => import('./views/AdminUsersView.vue'), meta: { title: 'Users' } },
   { path: '/admin/groups', name: 'admin-groups', component: () => import('./views/AdminGroupsView.vue'), meta: { title: 'Groups' } },
+  { path: '/sync', name: 'sync', component: () => import('./views/SyncView.vue'), meta: { title: 'Sync' } },
   { path: '/:rest(.*)*', name: 'not-found', component: () => import('./views/NotFoundView.vue'), meta: { title: 'Not found' } }
 ]
 

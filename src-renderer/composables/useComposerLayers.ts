@@ -8,15 +8,21 @@ import VectorSource from 'ol/source/Vector'
 import { Stroke, Style, Text } from 'ol/style'
 import { onBeforeUnmount, type ShallowRef, watch } from 'vue'
 import { client } from '../api'
-import { createRasterLayer, createVectorLayer } from '../map/layer-sources'
+import { createRasterLayer, createVectorLayer, type FeatureLoadInfo } from '../map/layer-sources'
 import type { ComposerLayer } from '../stores/composer'
 
 /**
  * Keeps the map's OpenLayers layers in step with the composer's plain layer list: one OL layer per
  * catalogue layer, stacked in list order, with its opacity and visibility.
  */
-export function useComposerLayers(map: ShallowRef<OlMap | null>, layers: () => ComposerLayer[], setStatus: (key: string, status: ComposerLayer['dataStatus']) => void) {
+export function useComposerLayers(
+  map: ShallowRef<OlMap | null>,
+  layers: () => ComposerLayer[],
+  setStatus: (key: string, status: ComposerLayer['dataStatus'], info?: FeatureLoadInfo) => void
+) {
   const made = new Map<string, BaseLayer | 'pending' | null>()
+  /** How to stop each vector layer following the view. */
+  const unbind = new Map<string, () => void>()
   // Layers whose data the server cannot serve are shown by their extent, dashed and labelled.
   const outlines = new VectorSource()
   const outlineLayer = new VectorLayer({
@@ -50,6 +56,8 @@ export function useComposerLayers(map: ShallowRef<OlMap | null>, layers: () => C
     for (const [key, layer] of made) {
       if (wanted.has(key)) continue
       if (layer && layer !== 'pending') m.removeLayer(layer)
+      unbind.get(key)?.()
+      unbind.delete(key)
       made.delete(key)
     }
     list.forEach((l, index) => {
@@ -65,22 +73,29 @@ export function useComposerLayers(map: ShallowRef<OlMap | null>, layers: () => C
 
   function create(m: OlMap, l: ComposerLayer): void {
     const pk = l.datasetPk as number
-    const report = (status: ComposerLayer['dataStatus']) => setStatus(l.key, status)
+    const report = (status: ComposerLayer['dataStatus'], info?: FeatureLoadInfo) => setStatus(l.key, status, info)
     if (l.storeType === 'coverageStore') {
       made.set(l.key, 'pending')
       void createRasterLayer(client, pk, report).then((layer) => {
         if (made.get(l.key) !== 'pending') return
+        layer?.set('title', l.title)
         made.set(l.key, layer)
         if (layer) m.addLayer(layer)
         sync()
       })
       return
     }
-    const layer = createVectorLayer(client, pk, report)
-    made.set(l.key, layer)
-    m.addLayer(layer)
+    const handle = createVectorLayer(pk, report)
+    handle.layer.set('title', l.title)
+    made.set(l.key, handle.layer)
+    m.addLayer(handle.layer)
+    unbind.set(l.key, handle.bind(m))
   }
 
   const stop = watch([map, () => layers().map((l) => `${l.key}:${l.opacity}:${l.visible}:${l.dataStatus}`).join('|')], sync, { immediate: true })
-  onBeforeUnmount(stop)
+  onBeforeUnmount(() => {
+    stop()
+    for (const off of unbind.values()) off()
+    unbind.clear()
+  })
 }

@@ -1,11 +1,14 @@
 import GeoJSON from 'ol/format/GeoJSON'
 import type BaseLayer from 'ol/layer/Base'
-import VectorLayer from 'ol/layer/Vector'
-import { bbox as bboxStrategy } from 'ol/loadingstrategy'
+import type OlMap from 'ol/Map'
+import { buffer, containsExtent, getHeight, getWidth } from 'ol/extent'
+import VectorImageLayer from 'ol/layer/VectorImage'
 import { transformExtent } from 'ol/proj'
 import VectorSource from 'ol/source/Vector'
 import { Circle, Fill, Stroke, Style } from 'ol/style'
 import { ApiError, type GeoNodeClient } from '../../src-shared/client/geonode-client'
+import { isAbort } from '../api'
+import { layerFeatures, MAX_FEATURE_LIMIT } from '../mapshelf-api'
 import type { LonLatBox } from './extent'
 
 /** Whether a layer's data could be drawn: "unavailable" when the server has no data endpoint or data for it. */
@@ -22,51 +25,97 @@ function styleFor(pk: number): Style {
   })
 }
 
-/** The query a bbox-strategy load turns into: the box in EPSG:4326 and degrees per pixel. */
-export function featureRequestOf(extent: number[], resolution: number, projection: string): { bbox: LonLatBox; resolution: number } {
-  const [minx, miny, maxx, maxy] = transformExtent(extent, projection, 'EPSG:4326')
+/** What one feature load drew. `limited`: the server stopped at the limit, so there is more here. */
+export interface FeatureLoadInfo {
+  count: number
+  sampled: boolean
+  limited: boolean
+}
+
+/** One feature per this many square pixels of the area loaded: enough to show density, not a flood. */
+const PIXELS_PER_FEATURE = 40
+/** The area loaded reaches this share of the view's width and height beyond each edge, so short pans need no new request. */
+const MARGIN = 0.25
+
+/** The request for a view: its extent with a margin, in EPSG:4326, and the feature limit from the view's pixels. */
+export function featureRequestOf(extent: number[], size: number[], projection: string): { bbox: LonLatBox; limit: number; loaded: number[] } {
+  const loaded = buffer(extent, Math.max(getWidth(extent), getHeight(extent)) * MARGIN)
+  const [minx, miny, maxx, maxy] = transformExtent(loaded, projection, 'EPSG:4326')
   const bbox: LonLatBox = [Math.max(-180, minx), Math.max(-90, miny), Math.min(180, maxx), Math.min(90, maxy)]
-  const widthDegrees = maxx - minx
-  const widthUnits = extent[2] - extent[0]
-  return { bbox, resolution: widthUnits > 0 ? (resolution * widthDegrees) / widthUnits : resolution }
+  const pixels = size[0] * size[1] * (1 + 2 * MARGIN) ** 2
+  return { bbox, limit: Math.max(500, Math.min(MAX_FEATURE_LIMIT, Math.round(pixels / PIXELS_PER_FEATURE))), loaded }
+}
+
+export interface VectorHandle {
+  layer: VectorImageLayer<VectorSource>
+  /** Follows the map's view (loading on move, debounced); answers how to stop. */
+  bind(map: OlMap): () => void
 }
 
 /**
- * A vector layer whose features come from `GET /api/v2/mapshelf/layers/{pk}/features?bbox=&resolution=`
- * (GeoJSON in EPSG:4326), loaded per view extent. A 404 means the server cannot serve features
- * yet: the layer stays empty and reports "unavailable".
+ * A vector layer whose features come from `GET /api/v2/mapshelf/layers/{pk}/features?bbox=&limit=`
+ * (GeoJSON in EPSG:4326). The view's extent plus a margin is loaded at once, with a limit that
+ * follows the view's size in pixels; it reloads when the view leaves that area, or zooms in on data
+ * the server thinned (sampled) or cut at the limit. Drawn as an image layer, so a pan moves the
+ * last image and only the end of an interaction redraws the features.
+ * A 404 means the server cannot serve features for the layer: it reports "unavailable".
  */
-export function createVectorLayer(client: GeoNodeClient, pk: number, onStatus: (status: LayerDataStatus) => void): VectorLayer {
+export function createVectorLayer(pk: number, onStatus: (status: LayerDataStatus, info?: FeatureLoadInfo) => void): VectorHandle {
   const format = new GeoJSON()
-  // After a 404 the server has no features for this layer: asking again per extent would only repeat it.
+  const source = new VectorSource()
+  const layer = new VectorImageLayer({ source, style: styleFor(pk), imageRatio: 1.5, properties: { pk } })
+  let loaded: { extent: number[]; resolution: number; complete: boolean } | null = null
   let unavailable = false
-  const source: VectorSource = new VectorSource({
-    strategy: bboxStrategy,
-    loader: (extent, resolution, projection, success, failure) => {
-      if (unavailable) {
-        success?.([])
-        return
-      }
-      const code = projection.getCode()
-      const request = featureRequestOf(extent, resolution, code)
-      onStatus('loading')
-      client
-        .layerFeatures(pk, request.bbox, request.resolution)
-        .then((collection) => {
-          const features = format.readFeatures(collection, { dataProjection: 'EPSG:4326', featureProjection: code })
-          source.addFeatures(features)
-          onStatus('ready')
-          success?.(features)
-        })
-        .catch((error: unknown) => {
-          // The extent stays marked as loaded, so a failing server is not asked again on every frame.
-          unavailable = error instanceof ApiError && error.status === 404
-          onStatus(unavailable ? 'unavailable' : 'error')
-          failure?.()
-        })
+  let controller: AbortController | null = null
+
+  async function load(map: OlMap): Promise<void> {
+    const size = map.getSize()
+    const view = map.getView()
+    const resolution = view.getResolution()
+    if (!size || !resolution || unavailable || !layer.getVisible()) return
+    const extent = view.calculateExtent(size)
+    if (loaded && containsExtent(loaded.extent, extent) && (loaded.complete || resolution >= loaded.resolution / 1.5)) return
+    const code = view.getProjection().getCode()
+    const request = featureRequestOf(extent, size, code)
+    controller?.abort()
+    const mine = (controller = new AbortController())
+    onStatus('loading')
+    try {
+      const reply = await layerFeatures(pk, request.bbox, request.limit, mine.signal)
+      if (mine !== controller) return
+      const features = format.readFeatures(reply, { dataProjection: 'EPSG:4326', featureProjection: code })
+      source.clear(true)
+      source.addFeatures(features)
+      const info = { count: features.length, sampled: Boolean(reply.sampled), limited: (reply.numberReturned ?? features.length) >= request.limit }
+      loaded = { extent: request.loaded, resolution, complete: !info.sampled && !info.limited }
+      onStatus('ready', info)
+    } catch (error) {
+      if (isAbort(error)) return
+      unavailable = error instanceof ApiError && error.status === 404
+      onStatus(unavailable ? 'unavailable' : 'error')
     }
-  })
-  return new VectorLayer({ source, style: styleFor(pk), properties: { pk } })
+  }
+
+  function bind(map: OlMap): () => void {
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const schedule = (delay: number) => {
+      clearTimeout(timer)
+      timer = setTimeout(() => void load(map), delay)
+    }
+    const onMove = () => schedule(120)
+    map.on('moveend', onMove)
+    const onVisible = () => schedule(0)
+    layer.on('change:visible', onVisible)
+    schedule(0)
+    return () => {
+      clearTimeout(timer)
+      controller?.abort()
+      map.un('moveend', onMove)
+      layer.un('change:visible', onVisible)
+    }
+  }
+
+  return { layer, bind }
 }
 
 /**

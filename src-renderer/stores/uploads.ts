@@ -1,8 +1,9 @@
 import { defineStore } from 'pinia'
 import { ref } from 'vue'
 import type { UploadDto } from '../../src-shared/api/dto'
-import { ApiError, type UploadStepReply } from '../../src-shared/client/geonode-client'
+import type { UploadStepReply } from '../../src-shared/client/geonode-client'
 import { client, messageOf } from '../api'
+import { sendUpload, uploadErrorsOf, uploadFinal, uploadProgress, uploadSession, uploadSrs } from '../mapshelf-api'
 import type { PlannedUpload } from './upload-files'
 
 export interface UploadItem {
@@ -10,30 +11,32 @@ export interface UploadItem {
   name: string
   files: string[]
   notes: string[]
-  state: 'uploading' | 'processing' | 'done' | 'failed'
+  /** waiting: the server needs a CRS (a shapefile without .prj) before it can go on. */
+  state: 'uploading' | 'processing' | 'waiting' | 'done' | 'failed'
+  /** 0–100: the first half is the bytes sent, the second the server's import progress. */
   progress: number
   step: string
   errors: string[]
+  uploadId: number | null
   layerPk: string | null
+  layerTitle: string | null
+  bbox: string | null
+  crs: string | null
+  /** Why the server waits (its message), and the reply to a CRS given. */
+  waitingMessage: string
+  srsBusy: boolean
+  srsErrors: string[]
 }
 
-const POLL_MS = 800
+const POLL_MS = 400
 let keys = 0
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-/** Refused uploads answer 400 `{ success: false, errors: [...] }` (spec 5.1). */
-function errorsOf(error: unknown): string[] {
-  if (error instanceof ApiError) {
-    const body = error.body as { errors?: unknown; detail?: unknown } | null
-    if (body && Array.isArray(body.errors)) return body.errors.map(String)
-    if (error.status === 404 || error.status === 405) return [`This server does not take uploads yet (HTTP ${error.status}).`]
-    return [error.message]
-  }
-  return [messageOf(error)]
-}
-
-const stem = (name: string) => name.replace(/\.[^.]+$/, '').toLowerCase()
-
-/** Uploads of this window: each file set goes to the upload wizard; progress comes from its session. */
+/**
+ * Uploads of this window. Each file set goes up with the wizard's PUT (201 and the upload id at
+ * once); the bytes sent fill the first half of the bar, then the upload session's import progress
+ * (/upload/progress) the second, until /upload/final says finished, failed or waiting for a CRS.
+ */
 export const useUploadsStore = defineStore('uploads', () => {
   const items = ref<UploadItem[]>([])
   const history = ref<UploadDto[]>([])
@@ -42,7 +45,7 @@ export const useUploadsStore = defineStore('uploads', () => {
 
   async function loadHistory(): Promise<void> {
     try {
-      history.value = (await client.list<UploadDto>('uploads', { page_size: 20 })).items
+      history.value = (await client.list<UploadDto>('uploads', { page_size: 20, full: true })).items
       historyState.value = 'loaded'
     } catch (e) {
       historyError.value = messageOf(e)
@@ -50,32 +53,52 @@ export const useUploadsStore = defineStore('uploads', () => {
     }
   }
 
-  /** The upload session of a running request: the newest of mine with the file's name. */
-  async function sessionOf(item: UploadItem, importId?: number): Promise<UploadDto | undefined> {
-    const query = importId !== undefined ? { 'filter{import_id}': importId, page_size: 1 } : { page_size: 10 }
-    const page = await client.list<UploadDto>('uploads', query).catch(() => null)
-    return page?.items.find((u) => importId !== undefined || stem(u.name) === stem(item.name) || u.name.toLowerCase().startsWith(stem(item.name)))
-  }
-
-  function show(item: UploadItem, session: UploadDto | undefined): void {
-    if (!session) return
-    item.step = session.state
-    if (typeof session.progress === 'number') item.progress = Math.max(item.progress, session.progress)
-  }
-
-  async function layerOf(reply: UploadStepReply, session: UploadDto | undefined): Promise<string | null> {
-    if (session) {
-      const full = await client.get<UploadDto>('uploads', 'upload', session.id, { full: true }).catch(() => null)
-      if (full?.layer?.pk) return String(full.layer.pk)
+  async function settle(item: UploadItem, reply: UploadStepReply): Promise<void> {
+    if (reply.status === 'finished' && reply.success !== false) {
+      item.state = 'done'
+      item.progress = 100
+      item.step = 'Imported'
+      item.bbox = typeof reply.bbox === 'string' ? reply.bbox : null
+      const crs = reply.crs as { properties?: unknown } | undefined
+      item.crs = crs?.properties !== undefined ? String(crs.properties) : null
+      if (item.uploadId !== null) {
+        const session = await uploadSession(item.uploadId).catch(() => null)
+        if (session?.layer?.pk) {
+          item.layerPk = String(session.layer.pk)
+          item.layerTitle = session.layer.title
+        }
+      }
+    } else if (reply.status === 'incomplete' && reply.required_input) {
+      item.state = 'waiting'
+      item.step = 'Needs a coordinate reference system'
+      item.waitingMessage = typeof reply.error_msg === 'string' ? reply.error_msg : 'The files do not say which coordinate reference system their coordinates are in: give its EPSG code to go on.'
+    } else {
+      item.state = 'failed'
+      item.errors = reply.errors?.length ? reply.errors.map(String) : [String(reply.error_msg ?? `The import stopped at “${reply.status ?? 'unknown'}”.`)]
     }
-    const alternate = typeof reply.url === 'string' ? /\/layers\/(?:[^:/]+:)?([^/?]+:[^/?]+)/.exec(reply.url)?.[1] : undefined
-    if (!alternate) return null
-    const page = await client.list('layers', { 'filter{alternate}': alternate, page_size: 1 }, 'layers').catch(() => null)
-    return page?.items[0]?.pk ?? null
+    void loadHistory()
+  }
+
+  /** Follows an upload the server imports in the background until it ends or waits for input. */
+  async function follow(item: UploadItem, id: number): Promise<void> {
+    for (;;) {
+      const progress = await uploadProgress(id).catch(() => null)
+      if (progress?.state === 'RUNNING') {
+        item.state = 'processing'
+        item.step = `Importing ${progress.progress ?? 0}%`
+        item.progress = Math.max(item.progress, 50 + (progress.progress ?? 0) / 2)
+      } else {
+        const reply = await uploadFinal(id)
+        if (reply.status !== 'running') return settle(item, reply)
+        item.state = 'processing'
+        item.step = 'Importing'
+      }
+      await sleep(POLL_MS)
+    }
   }
 
   async function start(plan: PlannedUpload): Promise<void> {
-    const item: UploadItem = {
+    items.value.unshift({
       key: ++keys,
       name: plan.name,
       files: [plan.base.name, ...plan.sidecars.map((s) => s.file.name)],
@@ -84,55 +107,66 @@ export const useUploadsStore = defineStore('uploads', () => {
       progress: 0,
       step: 'Sending files',
       errors: [],
-      layerPk: null
-    }
-    items.value.unshift(item)
+      uploadId: null,
+      layerPk: null,
+      layerTitle: null,
+      bbox: null,
+      crs: null,
+      waitingMessage: '',
+      srsBusy: false,
+      srsErrors: []
+    })
     // The reactive proxy of the item, so progress shows as it changes.
-    const live = items.value[0]
+    const item = items.value[0]
     const form = new FormData()
     form.append('base_file', plan.base, plan.base.name)
     for (const s of plan.sidecars) form.append(s.field, s.file, s.file.name)
     form.append('charset', 'UTF-8')
     form.append('time', 'false')
     form.append('non_interactive', 'true')
-    let done = false
-    const poll = async () => {
-      while (!done) {
-        await new Promise((r) => setTimeout(r, POLL_MS))
-        if (done) break
-        show(live, await sessionOf(live))
-        if (live.state === 'uploading' && live.step !== 'Sending files') live.state = 'processing'
-      }
-    }
-    void poll()
     try {
-      const reply = await client.uploadDataset(form)
-      done = true
-      const session = await sessionOf(live, typeof reply.id === 'number' ? reply.id : undefined)
-      show(live, session)
-      if (reply.success === false || reply.status === 'error') {
-        live.state = 'failed'
-        live.errors = reply.errors?.length ? reply.errors.map(String) : [String(reply.error_msg ?? 'The server could not import this file.')]
-      } else if (reply.status === 'finished') {
-        live.state = 'done'
-        live.progress = 100
-        live.step = 'PROCESSED'
-        live.layerPk = await layerOf(reply, session)
-      } else {
-        live.state = 'failed'
-        live.errors = [reply.required_input ? 'The server needs more input (for example a .prj file with the projection).' : `The import stopped at “${reply.status ?? 'unknown'}”.`]
-      }
+      const reply = await sendUpload(form, (fraction) => {
+        item.progress = Math.round(fraction * 50)
+        item.step = fraction < 1 ? `Sending files ${Math.round(fraction * 100)}%` : 'Files sent'
+      })
+      item.progress = Math.max(item.progress, 50)
+      if (typeof reply.id !== 'number') return settle(item, reply)
+      item.uploadId = reply.id
+      await follow(item, reply.id)
     } catch (e) {
-      done = true
-      live.state = 'failed'
-      live.errors = errorsOf(e)
+      item.state = 'failed'
+      item.errors = uploadErrorsOf(e, messageOf)
+      void loadHistory()
     }
-    void loadHistory()
+  }
+
+  /** Gives a WAITING upload its CRS (`EPSG:n`); the server imports it then and answers. */
+  async function supplySrs(key: number, code: string): Promise<void> {
+    const item = items.value.find((i) => i.key === key)
+    if (!item || item.uploadId === null) return
+    const digits = /^\s*(?:EPSG:)?(\d{4,6})\s*$/i.exec(code)?.[1]
+    if (!digits) return void (item.srsErrors = ['Enter an EPSG code, such as 4326 or EPSG:32633.'])
+    item.srsBusy = true
+    item.srsErrors = []
+    try {
+      item.state = 'processing'
+      item.step = `Importing with EPSG:${digits}`
+      const reply = await uploadSrs(item.uploadId, `EPSG:${digits}`)
+      if (reply.status === 'running') await follow(item, item.uploadId)
+      else await settle(item, reply)
+    } catch (e) {
+      // A refused code leaves the upload waiting: show why, next to the prompt.
+      item.state = 'waiting'
+      item.step = 'Needs a coordinate reference system'
+      item.srsErrors = uploadErrorsOf(e, messageOf)
+    } finally {
+      item.srsBusy = false
+    }
   }
 
   function dismiss(key: number): void {
     items.value = items.value.filter((i) => i.key !== key)
   }
 
-  return { items, history, historyState, historyError, loadHistory, start, dismiss }
+  return { items, history, historyState, historyError, loadHistory, start, supplySrs, dismiss }
 })

@@ -1,0 +1,146 @@
+/// <reference lib="dom" />
+import { readFileSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
+import { makeTempDir, writePng } from '../helpers/fixtures-files'
+import { writeShapefile } from '../helpers/fixtures-vector'
+import { DEMO_PASSWORD, open, openResource, shot, signIn, useApp } from './app'
+
+const app = useApp(40)
+
+/** Five wells around (11, 0); the fitted view centres on "Centre well", so a click on the middle of the map hits it. */
+const wells = {
+  type: 'FeatureCollection',
+  features: [
+    [10, -1, 'South-west well', 12.5],
+    [12, -1, 'South-east well', 8],
+    [11, 0, 'Centre well', 21.75],
+    [10, 1, 'North-west well', 3],
+    [12, 1, 'North-east well', 17]
+  ].map(([x, y, name, depth]) => ({ type: 'Feature', properties: { name, depth_m: depth }, geometry: { type: 'Point', coordinates: [x, y] } }))
+}
+
+const uploadItem = (name: string) => `[data-testid="upload-item"]:has(.name:text-is("${name}"))`
+
+describe('uploads, the map viewer, documents and history', () => {
+  let layerId = ''
+
+  it('uploads a GeoJSON file, reports its progress and links the new layer', async () => {
+    const { page, server, fx } = app
+    await open(page, server, '/catalogue')
+    await signIn(page, fx.plainUser, DEMO_PASSWORD)
+    await open(page, server, '/uploads')
+    await page.setInputFiles('[data-testid="file-input"]', [{ name: 'wells.geojson', mimeType: 'application/geo+json', buffer: Buffer.from(JSON.stringify(wells)) }])
+    const item = page.locator(uploadItem('wells.geojson'))
+    await page.waitForSelector(`${uploadItem('wells.geojson')}[data-state="done"]`)
+    expect(await item.locator('[data-testid="upload-state"]').textContent()).toContain('Done')
+    const link = item.locator('[data-testid="upload-result"]')
+    await expect.poll(() => link.textContent()).toContain('wells')
+    layerId = /\/resources\/(\d+)/.exec((await link.getAttribute('href')) ?? '')?.[1] ?? ''
+    expect(layerId).not.toBe('')
+    await shot(page, 'upload-result.png')
+  })
+
+  it('draws the layer on the map from the features endpoint, and identifies a clicked feature', async () => {
+    const { page } = app
+    await page.click(`${uploadItem('wells.geojson')} [data-testid="upload-view-map"]`)
+    await page.waitForSelector('[data-testid="map-view"][data-view-state="loaded"]')
+    const drawn = page.locator('[data-testid="layer-features"]')
+    await expect.poll(() => drawn.getAttribute('data-feature-count')).toBe('5')
+    expect(await drawn.getAttribute('data-sampled')).toBe('false')
+    expect(await drawn.textContent()).toContain('5 features drawn')
+    // Zoom to the layer, then click the middle of the map: the centre well.
+    await page.click('[data-testid="zoom-all"]')
+    const box = (await page.locator('[data-testid="map-canvas"]').boundingBox())!
+    await expect
+      .poll(async () => {
+        await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2)
+        return page.locator('[data-testid="identify"] [data-attr="name"] td').textContent({ timeout: 1000 }).catch(() => null)
+      })
+      .toBe('Centre well')
+    expect(await page.locator('[data-testid="identify"] [data-attr="depth_m"] td').textContent()).toBe('21.75')
+    await shot(page, 'map-data.png')
+    await page.click('[data-testid="identify-close"]')
+    await page.waitForSelector('[data-testid="identify"]', { state: 'detached' })
+  })
+
+  it('asks for the CRS of a shapefile without .prj, then imports it as a layer', async () => {
+    const { page, server } = app
+    const tmp = await makeTempDir('mapshelf-e2e-')
+    try {
+      const parts = writeShapefile({
+        dir: tmp.dir,
+        name: 'boreholes',
+        shapeType: 1,
+        fields: [{ name: 'code', type: 'C', length: 10 }],
+        records: [
+          { shape: { type: 'point', coordinates: [5.1, 52.1] }, values: ['BH-1'] },
+          { shape: { type: 'point', coordinates: [5.2, 52.2] }, values: ['BH-2'] }
+        ]
+      })
+      expect(parts.prj).toBeUndefined()
+      await open(page, server, '/uploads')
+      await page.setInputFiles('[data-testid="file-input"]', [parts.shp, parts.shx, parts.dbf])
+      const item = page.locator(uploadItem('boreholes.shp'))
+      await page.waitForSelector(`${uploadItem('boreholes.shp')}[data-state="waiting"]`)
+      expect(await item.locator('[data-testid="crs-prompt"]').textContent()).toContain('coordinate reference system')
+      await shot(page, 'upload-crs.png')
+      await item.locator('[data-testid="crs-input"]').fill('not a code')
+      await item.locator('[data-testid="crs-submit"]').click()
+      await expect.poll(() => item.locator('[data-testid="crs-error"]').first().textContent()).toContain('EPSG code')
+      await item.locator('[data-testid="crs-input"]').fill('EPSG:4326')
+      await item.locator('[data-testid="crs-submit"]').click()
+      await page.waitForSelector(`${uploadItem('boreholes.shp')}[data-state="done"]`)
+      await expect.poll(() => item.locator('[data-testid="upload-result-box"]').textContent()).toContain('4326')
+      await item.locator('[data-testid="upload-view-map"]').click()
+      await expect.poll(() => page.locator('[data-testid="layer-features"]').getAttribute('data-feature-count')).toBe('2')
+    } finally {
+      await tmp.remove()
+    }
+  })
+
+  it('uploads an image document linked to the layer, and previews it', async () => {
+    const { page, server } = app
+    const tmp = await makeTempDir('mapshelf-e2e-')
+    try {
+      const png = await writePng(`${tmp.dir}/site-photo.png`, 64, 48, [40, 120, 200, 255])
+      await open(page, server, '/documents')
+      await page.fill('[data-testid="doc-title"]', 'Site photo of the wells')
+      await page.setInputFiles('[data-testid="doc-file"]', { name: 'site-photo.png', mimeType: 'image/png', buffer: readFileSync(png) })
+      await page.fill('[data-testid="doc-link-search"]', 'wells')
+      await page.locator('[data-testid="doc-link-result"]').first().click()
+      expect(await page.locator('[data-testid="doc-links"]').textContent()).toContain('wells')
+      await page.click('[data-testid="doc-submit"]')
+      await page.waitForSelector('[data-testid="doc-created"]')
+      await page.waitForSelector('[data-testid="document-preview"][data-state="ready"] img')
+      await expect.poll(() => page.locator('[data-testid="document-preview"] img').evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(64)
+      await shot(page, 'documents-upload.png')
+      await page.click('[data-testid="doc-created"] a')
+      await page.waitForSelector('[data-testid="resource-view"][data-view-state="loaded"]')
+      await expect.poll(() => page.locator('[data-testid="linked"]').textContent()).toContain('wells')
+    } finally {
+      await tmp.remove()
+    }
+  })
+
+  it('shows an edit in the layer\u2019s history, and offers its downloads', async () => {
+    const { page, server } = app
+    await openResource(page, server, layerId)
+    await page.fill('[data-testid="field-title"]', 'Wells, surveyed')
+    await page.click('[data-testid="save-metadata"]')
+    await page.waitForSelector('[data-testid="saved"]')
+    await page.click('[data-testid="tab-history"]')
+    await page.waitForSelector('[data-testid="history"][data-state="loaded"]')
+    const entries = page.locator('[data-testid="history-entry"]')
+    await expect.poll(() => entries.count()).toBeGreaterThan(1)
+    expect(await entries.first().getAttribute('data-op')).toBe('update')
+    expect(await entries.first().textContent()).toContain('Metadata changed')
+    // The oldest entry is the layer's own metadata row (its creation, unless the server folded it into an update of the same instant).
+    expect(await entries.last().getAttribute('data-subject')).toBe('metadata')
+    await page.click('[data-testid="downloads"] summary')
+    const geojson = await page.locator('[data-testid="download-geojson"]').getAttribute('href')
+    const response = await page.request.get(geojson!)
+    expect(response.status()).toBe(200)
+    expect((await response.json()).features).toHaveLength(5)
+    await shot(page, 'history.png')
+  })
+})
