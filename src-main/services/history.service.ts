@@ -32,7 +32,8 @@ export type HistoryService = ReturnType<typeof createHistoryService>
 /**
  * A resource's history read from the change log: one entry per logged row change (its metadata
  * row, its type's row, its keyword, region, permission and link rows), newest first. Consecutive
- * rows of one subject written in the same instant (one save) are folded into one entry.
+ * rows of one subject written in the same instant (one save) are folded into one entry, which is a
+ * creation or deletion when the save created or deleted the row.
  */
 export function createHistoryService(deps: { db: Db; resources: ResourceService }) {
   const { db, resources } = deps
@@ -67,7 +68,11 @@ export function createHistoryService(deps: { db: Db; resources: ResourceService 
       for (const row of rows) {
         const subject = SUBJECTS[row.table_name] ?? row.table_name
         const previous = out[out.length - 1]
-        if (previous && previous.subject === subject && previous.at === row.changed_at) continue
+        if (previous && previous.subject === subject && previous.at === row.changed_at) {
+          // One save: a creation or deletion in it is what the entry is about.
+          if (row.op !== 'update') previous.op = row.op
+          continue
+        }
         out.push({ seq: row.seq, at: row.changed_at, subject, op: row.op, version: row.row_version })
         if (out.length >= limit) break
       }

@@ -134,8 +134,9 @@ describe('uploads, the map viewer, documents and history', () => {
     await expect.poll(() => entries.count()).toBeGreaterThan(1)
     expect(await entries.first().getAttribute('data-op')).toBe('update')
     expect(await entries.first().textContent()).toContain('Metadata changed')
-    // The oldest entry is the layer's own metadata row (its creation, unless the server folded it into an update of the same instant).
+    // The oldest entry is the layer's creation.
     expect(await entries.last().getAttribute('data-subject')).toBe('metadata')
+    expect(await entries.last().getAttribute('data-op')).toBe('insert')
     await page.click('[data-testid="downloads"] summary')
     const geojson = await page.locator('[data-testid="download-geojson"]').getAttribute('href')
     const response = await page.request.get(geojson!)
