@@ -86,7 +86,7 @@ describe('random multipart bodies at every file route', () => {
           if (shape === 'wrong-boundary') type = 'multipart/form-data; boundary=somethingElse'
           if (shape === 'no-boundary') type = 'multipart/form-data'
           if (shape === 'json') type = 'application/json'
-          const res = await fetch(server.url + path, { method, headers: { ...authHeader(whos[w]!), 'content-type': type }, body: payload })
+          const res = await fetch(server.url + path, { method, headers: { ...authHeader(whos[w]!), 'content-type': type }, body: new Uint8Array(payload) })
           const text = await res.text()
           expect(res.status, `${method} ${path} ${shape} ${JSON.stringify(parts).slice(0, 300)}: ${text.slice(0, 200)}`).toBeLessThan(500)
           if (res.status >= 400) {
