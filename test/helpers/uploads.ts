@@ -29,7 +29,7 @@ async function formOf(files: FilePart[], fields: Record<string, string>): Promis
   for (const part of files) {
     const blob = part.path
       ? await openAsBlob(part.path, { type: part.type ?? 'application/octet-stream' })
-      : new Blob([typeof part.data === 'string' ? Buffer.from(part.data) : part.data!], { type: part.type ?? 'application/octet-stream' })
+      : new Blob([new Uint8Array(typeof part.data === 'string' ? Buffer.from(part.data) : part.data!)], { type: part.type ?? 'application/octet-stream' })
     form.append(part.field, blob, part.name)
   }
   return form
