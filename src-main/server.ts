@@ -12,7 +12,7 @@ import type { Logger } from './http/errors'
 import { type Services, createServices } from './services'
 import { bootstrapCatalogue } from './services/bootstrap.service'
 import { DataFolder } from './ingest/data-folder'
-import { IngestWorker } from './ingest/worker-pool'
+import { IngestWorker, WorkerClosed } from './ingest/worker-pool'
 import { type SecretBox, keyFileSecretBox } from './sync/secrets'
 
 export const VERSION = '0.1.0'
@@ -86,7 +86,9 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     const secrets = options.secrets ?? keyFileSecretBox(config.dataDir)
     const services = createServices({ db: database.db, config, clock, system: boot.system, siteUrl, sqlite: database.sqlite, folder, worker, secrets, fetch: options.fetch })
     // Features of replaced, deleted or interrupted layers are cleared off the API thread.
-    void worker.clearDropped().catch((error: Error) => log.warn(`clearing dropped layer data failed: ${error.message}`))
+    void worker.clearDropped().catch((error: Error) => {
+      if (!(error instanceof WorkerClosed)) log.warn(`clearing dropped layer data failed: ${error.message}`)
+    })
     const app = createApp({ db: database.db, config, services, system: boot.system, log, version: VERSION, siteUrl })
     server.removeAllListeners('request')
     server.on('request', app)

@@ -38,7 +38,7 @@ async function main(argv: string[]): Promise<number> {
   if (!values.remote || !values.username || (!password && !token)) throw new ConfigError(`--remote, --username and a password or token are required\n${USAGE}`)
   const config = loadConfig({ flags: { 'data-dir': values['data-dir'], port: '0', host: '127.0.0.1' }, env: process.env })
   const server = await startServer(config, { log: { info: () => undefined, warn: (m: string) => console.error(m), error: (m: string, e?: unknown) => console.error(m, e ?? '') } })
-  if (server.generatedAdminPassword) console.error(`Created superuser "admin" with password: ${server.generatedAdminPassword} (shown once)`)
+  if (server.generatedAdminPassword) console.log(`Created superuser "admin" with password: ${server.generatedAdminPassword} (shown once)`)
   const stop = new AbortController()
   const onSignal = () => stop.abort()
   process.once('SIGINT', onSignal)
@@ -53,9 +53,11 @@ async function main(argv: string[]): Promise<number> {
     console.log(`  pulled: ${pulled.created} created, ${pulled.updated} updated, ${pulled.deleted} deleted`)
     console.log(`  pushed: ${pushed.created} created, ${pushed.updated} updated, ${pushed.deleted} deleted`)
     console.log(`  reconciled: ${summary.reconciled ? 'yes' : 'no'}; open conflicts: ${status.conflicts}; errors: ${summary.errors}`)
-    return summary.errors > 0 ? 2 : 0
+    process.exitCode = summary.errors > 0 ? 2 : 0
+    return process.exitCode
   } catch (error) {
     console.error(`sync failed: ${(error as Error).message}`)
+    process.exitCode = 1
     return 1
   } finally {
     await server.close()

@@ -8,6 +8,13 @@ type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never
 
 type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void; progress?: (fraction: number) => void }
 
+/** The server is shutting down: the job was not finished and will not be. */
+export class WorkerClosed extends Error {
+  constructor() {
+    super('the server is shutting down')
+  }
+}
+
 /** Where the worker's code is: bundled JavaScript next to this file, or the TypeScript source through tsx. */
 function workerEntry(): { file: string; entry?: string } {
   const bundled = fileURLToPath(new URL('./ingest-worker.js', import.meta.url))
@@ -44,6 +51,7 @@ export class IngestWorker {
       else pending.reject(new Error(reply.message))
     })
     const fail = (error: Error) => {
+      if (this.closed) error = new WorkerClosed()
       this.worker = null
       for (const pending of this.pending.values()) pending.reject(error)
       this.pending.clear()
@@ -58,7 +66,7 @@ export class IngestWorker {
   private send<T>(request: WithoutId<WorkerRequest>, progress?: (fraction: number) => void): Promise<T> {
     const run = () =>
       new Promise<T>((resolve, reject) => {
-        if (this.closed) return reject(new Error('the server is shutting down'))
+        if (this.closed) return reject(new WorkerClosed())
         const id = this.nextId++
         this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject, progress })
         this.start().postMessage({ ...request, id })
@@ -88,10 +96,15 @@ export class IngestWorker {
     return this.send<number>({ kind: 'clear-dropped' })
   }
 
+  /**
+   * Stops the worker at once: an import it was reading is cut short and found by start-up recovery
+   * next time (its session INVALID, its staged features dropped); clearing dropped features is
+   * picked up again at the next start.
+   */
   async close(): Promise<void> {
     this.closed = true
-    await this.queue
-    await this.worker?.terminate()
+    const worker = this.worker
     this.worker = null
+    await worker?.terminate()
   }
 }

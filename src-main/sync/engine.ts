@@ -1,3 +1,5 @@
+import { mkdirSync, rmSync, statSync } from 'node:fs'
+import { join } from 'node:path'
 import type { ResourceDto } from '../../src-shared/api/dto'
 import { ApiError } from '../../src-shared/client/geonode-client'
 import type { Clock } from '../clock'
@@ -5,8 +7,10 @@ import type { Db } from '../db/database'
 import type { SyncBindingTable } from '../db/schema'
 import type { Selectable } from 'kysely'
 import type { LocalStore } from './local'
-import { ENDPOINTS, type Remote, TransientError } from './remote'
-import { type SyncView, merge, permBody, same, toView, viewHash, writeBody } from './view'
+import { ENDPOINTS, type Remote, SyncCancelled, TransientError } from './remote'
+
+export { SyncCancelled }
+import { type SyncView, merge, normalisePerms, permBody, same, toView, viewHash, writeBody } from './view'
 
 type Binding = Selectable<SyncBindingTable>
 
@@ -39,11 +43,6 @@ export const DELETED = '__deleted__'
 /** A binding's base hash once the user chose to keep a local delete over remote changes. */
 export const FORCE_DELETE = 'force-delete'
 
-export class SyncCancelled extends Error {
-  constructor() {
-    super('The sync was cancelled.')
-  }
-}
 
 /**
  * One sync run against one remote: pull (keyset on last_updated), push (what differs from each
@@ -90,12 +89,25 @@ export class SyncEngine {
     await this.db.updateTable('sync_state').set({ phase }).where('remote_id', '=', this.deps.config.id).execute()
   }
 
+  /** The remote still knows us as the configured account (an expired token reads as anonymous). */
+  private async assertSignedIn(): Promise<void> {
+    let me: { preferred_username?: string }
+    try {
+      me = await this.deps.remote.whoAmI()
+    } catch (error) {
+      if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
+        await this.deps.remote.signIn()
+        me = await this.deps.remote.whoAmI()
+      } else throw error
+    }
+    if (me.preferred_username !== this.deps.config.username) {
+      throw new Error(`The remote answers as ${me.preferred_username ?? 'an anonymous user'}, not ${this.deps.config.username}; sync state belongs to one account, so nothing was decided.`)
+    }
+  }
+
   async run(options: { reconcile: boolean }): Promise<SyncSummary> {
     await this.deps.remote.signIn()
-    const me = await this.deps.remote.whoAmI()
-    if (me.preferred_username && me.preferred_username !== this.deps.config.username) {
-      throw new Error(`The remote signed us in as ${me.preferred_username}, not ${this.deps.config.username}; sync state belongs to one account.`)
-    }
+    await this.assertSignedIn()
     await this.setPhase('pull')
     await this.pull()
     await this.setPhase('push')
@@ -154,15 +166,43 @@ export class SyncEngine {
     return { dto: detail, view: toView(detail, perms ?? undefined) }
   }
 
-  /** The local view comparable with a remote one: grants restricted to holders both sides know. */
+  /**
+   * The local view comparable with a remote one: grants restricted to holders both sides know
+   * (a grant to a user the other side does not have cannot be carried, so it is not a difference).
+   */
   private async comparableLocal(localId: number, type: string, remote: SyncView): Promise<SyncView> {
     const local = await this.deps.local.view(localId, type, remote.perms !== undefined)
     if (remote.perms !== undefined) {
       const known = await this.deps.local.knownHolders(remote.perms as Record<string, string[]> | null)
       remote.perms = restrict(remote.perms as Record<string, string[]> | null, known)
-      local.perms = restrict(local.perms as Record<string, string[]> | null, new Set([...known, ...Object.keys(local.perms ?? {})]))
+      const there = await this.holdersOnRemote(Object.keys(local.perms ?? {}), remote.perms as Record<string, string[]> | null)
+      local.perms = restrict(local.perms as Record<string, string[]> | null, there)
     }
     return local
+  }
+
+  private readonly remoteHolderCache = new Map<string, boolean>()
+
+  /** Which of these holders exist on the remote (asked once per run and holder). */
+  private async holdersOnRemote(holders: string[], remotePerms: Record<string, string[]> | null): Promise<Set<string>> {
+    const out = new Set<string>(Object.keys(remotePerms ?? {}))
+    for (const holder of holders) {
+      if (out.has(holder)) continue
+      if (holder === 'group:anonymous' || holder === 'group:registered-members' || holder === `user:${this.deps.config.username}`) {
+        out.add(holder)
+        continue
+      }
+      let exists = this.remoteHolderCache.get(holder)
+      if (exists === undefined) {
+        const [kind, ...rest] = holder.split(':')
+        const name = rest.join(':')
+        const page = kind === 'user' ? await this.deps.remote.listPage('users', { 'filter{username}': name, page_size: '1' }) : await this.deps.remote.listPage('groups', { 'filter{slug}': name, page_size: '1' })
+        exists = page.items.length > 0
+        this.remoteHolderCache.set(holder, exists)
+      }
+      if (exists) out.add(holder)
+    }
+    return out
   }
 
   // ---- pull ----------------------------------------------------------------------------------
@@ -195,7 +235,7 @@ export class SyncEngine {
           await this.pullOne(item, binding)
         } catch (error) {
           if (error instanceof SyncCancelled || error instanceof TransientError) throw error
-          await this.journal('pull', 'apply', 'failed', { remote: pk }, (error as Error).message)
+          await this.journal('pull', 'apply', 'failed', { remote: pk }, describe(error))
         }
         done += 1
         this.deps.onProgress?.(done, listing.total)
@@ -232,10 +272,13 @@ export class SyncEngine {
         await this.mergeInto({ ...created, base: null }, local, remote.view, item.last_updated)
         return
       }
+      // Our own create whose answer was lost: bind it, do not copy it back as a new record.
+      if (await this.adoptLostCreate(type, remote.dto, remote.view)) return
       const localId = await this.deps.local.create(type, remote.dto, remote.view)
       const created = await this.insertBinding({ type, remotePk: pk, remoteUuid: remote.dto.uuid, localId, localUuid: remote.dto.uuid, state: 'synced' })
       const local = await this.comparableLocal(localId, type, remote.view)
       await this.saveBase(created.id, local, item.last_updated)
+      if (type === 'document') await this.pullDocumentFile(localId, remote.dto)
       this.summary.pulled.created += 1
       await this.journal('pull', 'create', 'ok', { local: localId, remote: pk }, remote.dto.title)
       return
@@ -250,6 +293,7 @@ export class SyncEngine {
     }
     const local = await this.comparableLocal(binding.local_id, type, remote.view)
     await this.mergeInto(binding, local, remote.view, item.last_updated)
+    if (type === 'document') await this.pullDocumentFile(binding.local_id, remote.dto)
   }
 
   private async insertBinding(b: { type: string; remotePk: number | null; remoteUuid: string | null; localId: number; localUuid: string; state: Binding['state'] }): Promise<Binding> {
@@ -288,7 +332,7 @@ export class SyncEngine {
     await this.pushCreates()
     const bindings = await this.db.selectFrom('sync_bindings').selectAll().where('remote_id', '=', this.deps.config.id).where('state', 'in', ['synced', 'conflict']).execute()
     const resolvedRecently = new Set(
-      (await this.db.selectFrom('sync_conflicts').innerJoin('sync_bindings as b', 'b.id', 'sync_conflicts.binding_id').select('binding_id').where('b.remote_id', '=', this.deps.config.id).where('sync_conflicts.state', '=', 'resolved').where('sync_conflicts.resolved', '>', state.started ?? '').execute()).map((r) => r.binding_id)
+      (await this.db.selectFrom('sync_conflicts').innerJoin('sync_bindings as b', 'b.id', 'sync_conflicts.binding_id').select('binding_id').where('b.remote_id', '=', this.deps.config.id).where('sync_conflicts.state', '=', 'resolved').where('sync_conflicts.resolved', '>', state.finished ?? '').execute()).map((r) => r.binding_id)
     )
     for (const binding of bindings) {
       this.check()
@@ -301,7 +345,7 @@ export class SyncEngine {
         await this.pushUpdate(binding)
       } catch (error) {
         if (error instanceof SyncCancelled || error instanceof TransientError) throw error
-        await this.journal('push', 'update', 'failed', { local: binding.local_id, remote: binding.remote_pk }, (error as Error).message)
+        await this.journal('push', 'update', 'failed', { local: binding.local_id, remote: binding.remote_pk }, describe(error))
       }
     }
     await this.db.updateTable('sync_state').set({ pushed_seq: last }).where('remote_id', '=', this.deps.config.id).execute()
@@ -317,6 +361,10 @@ export class SyncEngine {
     const result = merge(viewHash(remote.view) === binding.base_hash ? remote.view : base, local, remote.view)
     const toRemote = result.toRemote.filter((f) => !open.has(f))
     const toLocal = result.toLocal.filter((f) => !open.has(f))
+    // An open conflict shows what is here now: a newer local edit replaces the one it was made of.
+    for (const field of open) {
+      await this.db.updateTable('sync_conflicts').set({ local_value: JSON.stringify(local[field] ?? null), remote_value: JSON.stringify(remote.view[field] ?? null) }).where('binding_id', '=', binding.id).where('field', '=', field).where('state', '=', 'open').execute()
+    }
     if (toLocal.length) await this.deps.local.apply(binding.local_id!, binding.resource_type, remote.view, toLocal)
     if (result.conflicts.length) await this.recordConflicts(binding, result.conflicts, base, local, remote.view)
     if (toRemote.length) {
@@ -324,7 +372,8 @@ export class SyncEngine {
       if (fields.length) await this.patchRemote(binding, local, fields)
       if (toRemote.includes('perms')) {
         const full = await this.deps.remote.perms(binding.remote_pk!)
-        await this.deps.remote.setPerms(binding.remote_pk!, mergedPermBody(local.perms as Record<string, string[]> | null, full))
+        const known = await this.deps.local.knownHolders(normalisePerms(full))
+        await this.deps.remote.setPerms(binding.remote_pk!, mergedPermBody(local.perms as Record<string, string[]> | null, full, known))
       }
     }
     // Re-read: the record counts as pushed only as the remote now shows it.
@@ -396,7 +445,7 @@ export class SyncEngine {
         await this.pushCreate(binding)
       } catch (error) {
         if (error instanceof SyncCancelled || error instanceof TransientError) throw error
-        await this.journal('push', 'create', 'failed', { local: binding.local_id }, (error as Error).message)
+        await this.journal('push', 'create', 'failed', { local: binding.local_id }, describe(error))
       }
     }
   }
@@ -414,24 +463,125 @@ export class SyncEngine {
     if (binding.create_started && binding.last_synced) created = await this.findLostCreate(type, dto.title, binding.create_started)
     if (!created) {
       await this.db.updateTable('sync_bindings').set({ last_synced: this.deps.clock.now(), create_started: binding.create_started ?? this.deps.clock.now() }).where('id', '=', binding.id).execute()
-      const fields = Object.keys(local).filter((f) => f !== 'perms')
-      const body: Record<string, unknown> = { ...writeBody(local, fields), resource_type: type }
-      if (type === 'geoapp' || type === 'geostory' || type === 'dashboard') {
-        body.name = dto.name ?? dto.title
-        body.owner = this.deps.config.username
-      }
-      created = await this.deps.remote.create(type, body)
+      created = (await this.createWithFiles(binding, dto)) ?? (await this.createFromFields(type, local, dto))
     }
     const pk = Number(created.pk)
+    // Fields the create could not carry (a file upload takes a title and little else) go in a PATCH.
+    const made = await this.remoteView(type, pk)
+    if (made) {
+      const missing = Object.keys(local).filter((f) => f !== 'perms' && !same(local[f], made.view[f]))
+      if (missing.length) await this.patchRemote({ ...binding, remote_pk: pk }, local, missing)
+    }
     if (local.perms) {
       const full = await this.deps.remote.perms(pk)
-      if (full) await this.deps.remote.setPerms(pk, mergedPermBody(restrictToRemoteAccount(local.perms as Record<string, string[]>), full))
+      if (full) await this.deps.remote.setPerms(pk, mergedPermBody(restrictToRemoteAccount(local.perms as Record<string, string[]>), full, await this.deps.local.knownHolders(normalisePerms(full))))
     }
     const after = await this.remoteView(type, pk)
     await this.db.updateTable('sync_bindings').set({ remote_pk: pk, remote_uuid: created.uuid, state: 'synced' }).where('id', '=', binding.id).execute()
     if (after) await this.saveBase(binding.id, after.view, after.dto.last_updated)
     this.summary.pushed.created += 1
     await this.journal('push', 'create', 'ok', { local: binding.local_id, remote: pk }, created.title)
+  }
+
+  /**
+   * A remote record this account created while a local create of the same type and title was in
+   * flight (its answer lost): it is that create. The binding takes it, with the remote state as
+   * base, so whatever the create did not carry is pushed as a local change.
+   */
+  private async adoptLostCreate(type: string, dto: ResourceDto, view: SyncView): Promise<boolean> {
+    if (dto.owner?.username !== this.deps.config.username) return false
+    const pending = await this.db
+      .selectFrom('sync_bindings as b')
+      .innerJoin('resources as r', 'r.id', 'b.local_id')
+      .select(['b.id', 'b.local_id', 'b.create_started'])
+      .where('b.remote_id', '=', this.deps.config.id)
+      .where('b.state', '=', 'creating')
+      .where('b.resource_type', '=', type)
+      .where('r.title', '=', dto.title)
+      .where('b.last_synced', 'is not', null)
+      .execute()
+    const match = pending.find((b) => !b.create_started || Date.parse(dto.created) >= Date.parse(b.create_started) - 60_000)
+    if (!match) return false
+    await this.db.updateTable('sync_bindings').set({ remote_pk: Number(dto.pk), remote_uuid: dto.uuid, state: 'synced' }).where('id', '=', match.id).execute()
+    await this.saveBase(match.id, view, dto.last_updated)
+    this.summary.pushed.created += 1
+    await this.journal('pull', 'adopt', 'ok', { local: match.local_id, remote: Number(dto.pk) }, `${dto.title}: created by an earlier attempt whose answer was lost`)
+    return true
+  }
+
+  private createFromFields(type: string, local: SyncView, dto: ResourceDto): Promise<ResourceDto> {
+    const fields = Object.keys(local).filter((f) => f !== 'perms')
+    const body: Record<string, unknown> = { ...writeBody(local, fields), resource_type: type }
+    if (type === 'geoapp' || type === 'geostory' || type === 'dashboard') {
+      body.name = dto.name ?? dto.title
+      body.owner = this.deps.config.username
+    }
+    return this.deps.remote.create(type, body)
+  }
+
+  /**
+   * A document with its file, or a layer with its data: sent as files (the remote makes the
+   * resource from them). Formats GeoNode 3.3 does not take (GeoPackage, GPX) travel as GeoJSON
+   * written from the stored features. Null when the record has no files (created from fields).
+   */
+  private async createWithFiles(binding: Binding, dto: ResourceDto): Promise<ResourceDto | null> {
+    const files = await this.deps.local.filesOf(binding.local_id!)
+    if (binding.resource_type === 'document' && files.docFile) {
+      const answer = await this.deps.remote.multipart<{ document: ResourceDto }>('/api/v2/documents/', { title: dto.title, abstract: dto.abstract ?? '' }, { doc_file: files.docFile })
+      return answer.document
+    }
+    if (binding.resource_type !== 'layer' || (files.originals.length === 0 && files.featureSetId === null)) return null
+    const fields = { layer_title: dto.title, abstract: dto.abstract ?? '', charset: 'UTF-8' }
+    const byExt = (ext: string) => files.originals.find((f) => f.toLowerCase().endsWith(`.${ext}`))
+    const shp = byExt('shp')
+    if (shp) {
+      const parts: Record<string, string> = { base_file: shp }
+      for (const [field, ext] of [['dbf_file', 'dbf'], ['shx_file', 'shx'], ['prj_file', 'prj'], ['cpg_file', 'cpg']] as const) {
+        const part = byExt(ext)
+        if (part) parts[field] = part
+      }
+      return this.deps.remote.uploadLayer(parts, fields)
+    }
+    const direct = ['geojson', 'json', 'kml', 'kmz', 'csv', 'zip', 'tif', 'tiff'].map(byExt).find(Boolean)
+    if (direct) return this.deps.remote.uploadLayer({ base_file: direct }, fields)
+    if (files.featureSetId === null) return null
+    // Named after the layer: the remote names the new layer after the file.
+    const dir = this.deps.local.transferPath(`${files.uuid}-export`)
+    mkdirSync(dir, { recursive: true })
+    const exported = join(dir, `${files.layerName ?? 'layer'}.geojson`)
+    this.deps.local.exportGeoJson(files.featureSetId, exported)
+    try {
+      return await this.deps.remote.uploadLayer({ base_file: exported }, fields)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }
+
+  /**
+   * A document's file from the remote, when the local copy has none: downloaded (resuming a
+   * partial download from an earlier run) and attached to the local document.
+   */
+  private async pullDocumentFile(localId: number, remote: ResourceDto): Promise<void> {
+    const href = typeof remote.href === 'string' ? remote.href : null
+    if (!href || !/\/documents\/\d+\/download\/?$/.test(new URL(href).pathname)) return
+    // The remote writes its own public address into href; fetch it through the address we use.
+    const url = this.deps.config.base_url.replace(/\/+$/, '') + new URL(href).pathname
+    const files = await this.deps.local.filesOf(localId)
+    if (files.docFile) return
+    const part = this.deps.local.transferPath(files.uuid)
+    try {
+      await this.deps.remote.download(url, part)
+      const name = typeof remote.extension === 'string' && remote.extension ? `${slugName(remote.title)}.${remote.extension}` : slugName(remote.title)
+      await this.deps.local.attachDocumentFile(localId, part, name, statSync(part).size)
+      await this.journal('pull', 'file', 'ok', { local: localId, remote: Number(remote.pk) }, name)
+    } catch (error) {
+      if (error instanceof SyncCancelled || error instanceof TransientError) throw error
+      if (error instanceof ApiError && error.status === 404) {
+        await this.journal('pull', 'file', 'skipped', { local: localId, remote: Number(remote.pk) }, 'the remote lists a file for this document but does not have it')
+        return
+      }
+      await this.journal('pull', 'file', 'failed', { local: localId, remote: Number(remote.pk) }, describe(error))
+    }
   }
 
   /** A record this account created with this title since the attempt began, not bound yet. */
@@ -469,6 +619,7 @@ export class SyncEngine {
       if (listing.items.length < PAGE_SIZE || page * PAGE_SIZE >= listing.total) break
     }
     if (seen.size < total) throw new Error(`reconciliation saw ${seen.size} of ${total} remote records (the listing moved); no delete was decided`)
+    await this.assertSignedIn()
     const bindings = await this.db.selectFrom('sync_bindings').selectAll().where('remote_id', '=', remoteId).where('state', 'in', ['synced', 'conflict']).where('remote_pk', 'is not', null).execute()
     const candidates = bindings.filter((b) => !seen.has(b.remote_pk!))
     const confirmed: Binding[] = []
@@ -486,6 +637,8 @@ export class SyncEngine {
         throw error
       }
     }
+    // A login that lapsed makes private records answer 404 like deleted ones: check again.
+    if (confirmed.length) await this.assertSignedIn()
     if (confirmed.length > Math.max(MASS_DELETE_MIN, bindings.length * MASS_DELETE_SHARE)) {
       await this.journal('reconcile', 'delete', 'failed', {}, `${confirmed.length} of ${bindings.length} records vanished from the remote at once; nothing was deleted here (mass-delete guard)`)
       throw new Error(`mass-delete guard: ${confirmed.length} of ${bindings.length} records vanished from the remote; nothing was deleted`)
@@ -496,12 +649,9 @@ export class SyncEngine {
         await this.db.updateTable('sync_bindings').set({ state: 'gone' }).where('id', '=', binding.id).execute()
         continue
       }
-      const local = await this.deps.local.view(binding.local_id, binding.resource_type, binding.base ? 'perms' in JSON.parse(binding.base) : false)
       const base = binding.base ? (JSON.parse(binding.base) as SyncView) : null
-      if (base && 'perms' in base) {
-        const known = await this.deps.local.knownHolders(base.perms as Record<string, string[]> | null)
-        local.perms = restrict(local.perms as Record<string, string[]> | null, new Set([...known, ...Object.keys(local.perms ?? {})]))
-      }
+      // Compared as a push would compare it: against the last state both sides agreed on.
+      const local = await this.comparableLocal(binding.local_id, binding.resource_type, { ...(base ?? {}) })
       if (base && viewHash(local) === binding.base_hash) {
         await this.deps.local.remove(binding.local_id, binding.resource_type)
         await this.db.updateTable('sync_bindings').set({ state: 'gone', local_id: null }).where('id', '=', binding.id).execute()
@@ -525,16 +675,27 @@ export class SyncEngine {
   }
 }
 
+/** A failure as the journal shows it: field errors in full, other errors by message. */
+function describe(error: unknown): string {
+  const fields = (error as { fields?: unknown }).fields
+  if (fields) return `refused here: ${JSON.stringify(fields)}`
+  return error instanceof Error ? error.message : String(error)
+}
+
+function slugName(title: string): string {
+  return title.normalize('NFKD').replace(/[^\w.-]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 80) || 'document'
+}
+
 function restrict(perms: Record<string, string[]> | null, known: Set<string>): Record<string, string[]> | null {
   if (!perms) return perms
   return Object.fromEntries(Object.entries(perms).filter(([holder]) => known.has(holder)))
 }
 
-/** Local grants for the holders known here, plus the remote's grants to holders unknown here. */
-function mergedPermBody(local: Record<string, string[]> | null, remote: { users?: Record<string, string[]>; groups?: Record<string, string[]> } | null) {
+/** Local grants, plus the remote's grants to holders that do not exist here (which this side cannot see). */
+function mergedPermBody(local: Record<string, string[]> | null, remote: { users?: Record<string, string[]>; groups?: Record<string, string[]> } | null, known: Set<string>) {
   const body = permBody(local)
-  for (const [name, codes] of Object.entries(remote?.users ?? {})) if (!(name in body.users) && !(local && `user:${name}` in local)) body.users[name] = codes
-  for (const [name, codes] of Object.entries(remote?.groups ?? {})) if (!(name in body.groups) && !(local && `group:${name}` in local)) body.groups[name] = codes
+  for (const [name, codes] of Object.entries(remote?.users ?? {})) if (!known.has(`user:${name}`) && !(name in body.users)) body.users[name] = codes
+  for (const [name, codes] of Object.entries(remote?.groups ?? {})) if (!known.has(`group:${name}`) && !(name in body.groups)) body.groups[name] = codes
   return body
 }
 

@@ -1,4 +1,9 @@
 import { randomUUID } from 'node:crypto'
+import { closeSync, existsSync, openSync, readdirSync, writeSync } from 'node:fs'
+import { basename, extname, join } from 'node:path'
+import type Sqlite from 'better-sqlite3'
+import type { DataFolder } from '../ingest/data-folder'
+import { docTypeOf } from '../ingest/thumbnail'
 import type { ResourceDto } from '../../src-shared/api/dto'
 import type { Clock } from '../clock'
 import type { Db } from '../db/database'
@@ -31,7 +36,7 @@ function systemCaller(system: SystemIds, userId: number, username: string): Call
  */
 export class LocalStore {
   constructor(
-    private readonly deps: { db: Db; clock: Clock; system: SystemIds; resources: ResourceService; writes: ResourceWriteService; adminId: number }
+    private readonly deps: { db: Db; sqlite: Sqlite.Database; folder: DataFolder; clock: Clock; system: SystemIds; resources: ResourceService; writes: ResourceWriteService; adminId: number }
   ) {}
 
   private get admin(): Caller {
@@ -120,6 +125,57 @@ export class LocalStore {
 
   async remove(id: number, type: string): Promise<void> {
     await this.deps.writes.remove(endpointOf(type), this.admin, id)
+  }
+
+  /** The files a record carries: a document's file, a layer's uploaded originals and its features. */
+  async filesOf(id: number): Promise<{ uuid: string; docFile: string | null; originals: string[]; featureSetId: number | null; layerName: string | null; storeType: string | null }> {
+    const row = await this.deps.db
+      .selectFrom('resources as r')
+      .leftJoin('documents as d', 'd.resource_id', 'r.id')
+      .leftJoin('layers as l', 'l.resource_id', 'r.id')
+      .select(['r.uuid', 'r.files_dir', 'd.doc_file', 'l.feature_set_id', 'l.name', 'l.store_type'])
+      .where('r.id', '=', id)
+      .executeTakeFirstOrThrow()
+    const dir = row.files_dir ? join(this.deps.folder.absolute(row.files_dir), 'original') : null
+    const originals = dir && existsSync(dir) ? readdirSync(dir).map((name) => join(dir, name)) : []
+    return { uuid: row.uuid, docFile: row.doc_file ? this.deps.folder.absolute(row.doc_file) : null, originals, featureSetId: row.feature_set_id, layerName: row.name, storeType: row.store_type }
+  }
+
+  /** A layer's features as one GeoJSON file (pushing a layer whose originals the remote cannot read). */
+  exportGeoJson(featureSetId: number, dest: string): void {
+    const fd = openSync(dest, 'w')
+    try {
+      writeSync(fd, '{"type":"FeatureCollection","features":[')
+      let first = true
+      for (const text of this.deps.sqlite.prepare('SELECT feature FROM layer_features WHERE feature_set_id = ? ORDER BY fid').pluck().iterate(featureSetId) as IterableIterator<string>) {
+        writeSync(fd, first ? text : `,${text}`)
+        first = false
+      }
+      writeSync(fd, ']}')
+    } finally {
+      closeSync(fd)
+    }
+  }
+
+  /** A downloaded file becomes a local document's file (type, MIME and size as an upload sets them). */
+  async attachDocumentFile(id: number, file: string, name: string, size: number): Promise<void> {
+    const { uuid } = await this.deps.db.selectFrom('resources').select('uuid').where('id', '=', id).executeTakeFirstOrThrow()
+    const stored = this.deps.folder.adopt(file, uuid, basename(name) || 'document')
+    const extension = extname(name).slice(1).toLowerCase() || null
+    const types = extension ? docTypeOf(extension) : null
+    await this.deps.db.transaction().execute(async (trx) => {
+      await trx.updateTable('resources').set({ files_dir: this.deps.folder.relative(this.deps.folder.resourceDir(uuid)) }).where('id', '=', id).execute()
+      await trx
+        .updateTable('documents')
+        .set({ doc_file: this.deps.folder.relative(stored), extension, doc_type: types?.doc_type ?? 'other', mime_type: types?.mime_type ?? null, file_size: size })
+        .where('resource_id', '=', id)
+        .execute()
+    })
+  }
+
+  /** A temporary path for a transfer, kept across runs so a download can resume. */
+  transferPath(key: string): string {
+    return join(this.deps.folder.uploads, `sync-${key}.part`)
   }
 
   /** Resource ids with logged changes after `seq` (their rows, keywords, regions or grants). */

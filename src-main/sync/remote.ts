@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs'
+import { createWriteStream, existsSync, openAsBlob, statSync } from 'node:fs'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
 import { basename } from 'node:path'
 import type { PermSpecDto, ResourceDto } from '../../src-shared/api/dto'
 import { ApiError, GeoNodeClient, type ListPage, type Query } from '../../src-shared/client/geonode-client'
@@ -15,6 +17,12 @@ export const ENDPOINTS: Record<string, { path: string; key: string }> = {
 
 /** A failure that may pass if tried again (network, timeout, 5xx, 429). */
 export class TransientError extends Error {}
+
+export class SyncCancelled extends Error {
+  constructor() {
+    super('The sync was cancelled.')
+  }
+}
 
 export interface RemoteOptions {
   baseUrl: string
@@ -85,6 +93,7 @@ export class Remote {
       try {
         return await run()
       } catch (raw) {
+        if (this.options.signal?.aborted) throw new SyncCancelled()
         const error = classify(raw)
         if (error instanceof ApiError && (error.status === 401 || error.status === 403) && !reauthenticated && this.options.auth.kind === 'basic' && isTokenProblem(error)) {
           reauthenticated = true
@@ -99,7 +108,7 @@ export class Remote {
   }
 
   listPage(family: string, query: Query): Promise<ListPage<ResourceDto>> {
-    return this.call(() => this.client.list<ResourceDto>(family, query, family), true)
+    return this.call(() => this.client.list<ResourceDto>(family, query, family === 'groups' ? 'group_profiles' : family), true)
   }
 
   /** A resource's detail from its type's endpoint, or null when the remote answers 404. */
@@ -150,14 +159,47 @@ export class Remote {
     return answer[endpoint.key]!
   }
 
-  /** A multipart POST (uploads, document files); not retried. */
+  /** A multipart POST (uploads, document files), files streamed from disk; not retried. */
   async multipart<T>(path: string, fields: Record<string, string>, files: Record<string, string>): Promise<T> {
     return this.call(async () => {
       const form = new FormData()
       for (const [key, value] of Object.entries(fields)) form.append(key, value)
-      for (const [key, file] of Object.entries(files)) form.append(key, new Blob([readFileSync(file)]), basename(file))
+      for (const [key, file] of Object.entries(files)) form.append(key, await openAsBlob(file), basename(file))
       return this.client.request<T>('POST', path, { multipart: form })
     }, false)
+  }
+
+  /**
+   * A new layer from its files through the upload wizard (POST, 3.3), answered as the created
+   * layer. The reply names the layer by alternate; its pk is read from the layers list.
+   */
+  async uploadLayer(files: Record<string, string>, fields: Record<string, string>): Promise<ResourceDto> {
+    const reply = await this.multipart<{ status?: string; url?: string; error_msg?: string; errors?: string[] }>('/api/v2/uploads/upload/', { ...fields, non_interactive: 'true' }, files)
+    if (reply.status !== 'finished' || !reply.url) throw new Error(`the remote did not import the layer: ${reply.error_msg ?? reply.errors?.join(' ') ?? reply.status ?? 'no reply'}`)
+    const alternate = reply.url.replace(/^\/layers\//, '').replace(/^[^:]+:(?=[^:]+:)/, '')
+    const page = await this.listPage('layers', { 'filter{alternate}': alternate, page_size: '2' })
+    if (page.items.length !== 1) throw new Error(`the remote imported the layer but ${alternate} cannot be found in its layers`)
+    return page.items[0]!
+  }
+
+  /**
+   * Downloads a file of the remote (a document's href) into `dest`, resuming a partial `dest`
+   * with a Range request where the remote takes ranges.
+   */
+  async download(url: string, dest: string): Promise<void> {
+    if (!url.startsWith(this.options.baseUrl.replace(/\/+$/, ''))) throw new Error(`not a file of this remote: ${url}`)
+    await this.call(async () => {
+      const have = existsSync(dest) ? statSync(dest).size : 0
+      const headers: Record<string, string> = { ...this.client.authHeaders(), ...(have ? { range: `bytes=${have}-` } : {}) }
+      const base = this.options.fetch ?? fetch
+      // A whole file, not one answer: ten minutes at least.
+      const signals = [AbortSignal.timeout(Math.max(this.options.timeoutMs ?? 30_000, 600_000)), ...(this.options.signal ? [this.options.signal] : [])]
+      const response = await base(url, { headers, signal: AbortSignal.any(signals) })
+      if (response.status === 416 && have) return
+      if (!response.ok || !response.body) throw new ApiError(response.status, await response.text().catch(() => ''))
+      const append = response.status === 206 && have > 0
+      await pipeline(Readable.fromWeb(response.body as never), createWriteStream(dest, { flags: append ? 'a' : 'w' }))
+    }, true)
   }
 }
 

@@ -19,7 +19,10 @@ const FLAGS = ['is_published', 'featured'] as const
 const MAP = ['zoom', 'projection', 'center_x', 'center_y'] as const
 
 /** Fields a push may send back as they are (same names on the write side). */
-export const WRITABLE_FIELDS: readonly string[] = [...TEXT, ...DATES, ...CODES, ...FLAGS, ...MAP, 'keywords', 'regions', 'data']
+export const WRITABLE_FIELDS: readonly string[] = [...TEXT, ...DATES, ...CODES, ...FLAGS, ...MAP, 'keywords', 'regions', 'data', 'doc_url']
+
+/** Free-text fields that take '' for empty (servers may require them present, e.g. abstract). */
+const BLANKABLE = new Set(['title', 'abstract', 'purpose', 'attribution', 'supplemental_information', 'data_quality_statement', 'constraints_other', 'edition', 'doi'])
 
 function second(value: unknown): string | null {
   if (typeof value !== 'string' || !value) return null
@@ -55,6 +58,11 @@ export function toView(dto: ResourceDto, perms?: PermSpecDto | null): SyncView {
   view.regions = (dto.regions ?? []).map((r) => r.code).sort()
   if (dto.resource_type === 'map') for (const field of MAP) view[field] = (dto[field] as number | string | null | undefined) ?? null
   if (['geoapp', 'geostory', 'dashboard'].includes(dto.resource_type) && dto.data !== undefined) view.data = JSON.stringify(dto.data ?? null)
+  // A document that is a link carries its URL; one with a file carries the file (its href is the server's own).
+  if (dto.resource_type === 'document') {
+    const href = typeof dto.href === 'string' ? dto.href : null
+    view.doc_url = href && !/\/documents\/\d+\/download\/?$/.test(href) ? href : null
+  }
   if (perms !== undefined) view.perms = normalisePerms(perms)
   return view
 }
@@ -119,9 +127,11 @@ export function writeBody(view: SyncView, fields: string[]): Record<string, unkn
   for (const field of fields) {
     if (field === 'perms') continue
     const value = view[field] ?? null
+    // A document with a file has no URL to send: its file travels as the file.
+    if (field === 'doc_url' && value === null) continue
     if ((CODES as readonly string[]).includes(field)) body[field] = value === null ? null : { identifier: value }
     else if (field === 'data') body.data = value === null ? null : JSON.parse(value as string)
-    else if (field === 'title' && value === null) body.title = ''
+    else if (BLANKABLE.has(field) && value === null) body[field] = ''
     else body[field] = value
   }
   return body

@@ -1,0 +1,318 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  type Pair, api, bindings, catalogue, conflicts, create, detail, differences, journal, lastRunId, maxSeq, one, patch, remove, resolve, startPair, status, viewOf
+} from './helpers'
+
+// Scenarios 1-5 of the sync suite: first pull and no-op, field-level merge and conflicts, local
+// creates (and a lost answer), deletes both ways with the mass-delete guard, permissions.
+
+const localIdOf = (pair: Pair, remotePk: number): number => bindings(pair).find((b) => b.remote_pk === remotePk)!.local_id!
+const countTitle = (s: Parameters<typeof one>[0], title: string): number => Number(one(s, 'SELECT count(*) AS n FROM resources WHERE title = ?', title).n)
+
+describe('first sync and a no-op second sync', () => {
+  let pair: Pair
+  beforeAll(async () => {
+    pair = await startPair({ resources: 12 })
+  })
+  afterAll(() => pair?.close())
+
+  it('pulls every followed record with its uuid and equal metadata', async () => {
+    const summary = await pair.sync()
+    const remoteRecords = catalogue(pair.remote)
+    expect(summary.pulled.created).toBe(remoteRecords.length)
+    expect(summary.errors).toBe(0)
+    const localByUuid = new Map(catalogue(pair.local).map((r) => [r.uuid, r]))
+    for (const r of remoteRecords) {
+      const l = localByUuid.get(r.uuid)
+      expect(l, `${r.resource_type} ${r.title} pulled under its uuid`).toBeDefined()
+      expect(l!.resource_type).toBe(r.resource_type)
+      expect(await viewOf(pair.local, l!.resource_type, l!.id)).toEqual(await viewOf(pair.remote, r.resource_type, r.id))
+    }
+    expect(localByUuid.size).toBe(remoteRecords.length)
+    expect(await differences(pair)).toEqual([])
+  })
+
+  it('does nothing on the second sync: no journal entries, no writes on either side', async () => {
+    const remoteSeq = maxSeq(pair.remote)
+    const localSeq = maxSeq(pair.local)
+    const writes = pair.proxy.writes().length
+    const summary = await pair.sync({ reconcile: true })
+    expect(summary).toMatchObject({ pulled: { created: 0, updated: 0, deleted: 0 }, pushed: { created: 0, updated: 0, deleted: 0 }, conflicts: 0, errors: 0 })
+    expect(journal(pair, lastRunId(pair))).toEqual([])
+    expect(maxSeq(pair.remote)).toBe(remoteSeq)
+    expect(maxSeq(pair.local)).toBe(localSeq)
+    expect(pair.proxy.writes().length).toBe(writes)
+    expect((await status(pair)).pending).toEqual({ creates: 0, updates: 0, deletes: 0 })
+  })
+})
+
+describe('field-level merge and conflicts', () => {
+  let pair: Pair
+  beforeAll(async () => {
+    pair = await startPair({ resources: 12 })
+    await pair.sync()
+  })
+  afterAll(() => pair?.close())
+
+  it('merges different fields changed on each side into both', async () => {
+    const pk = 3 // a map
+    const id = localIdOf(pair, pk)
+    await patch(pair.local, 'map', id, { title: 'Atlas (edited in the field)' })
+    await patch(pair.remote, 'map', pk, { abstract: 'Abstract edited on the server' })
+    const summary = await pair.sync()
+    expect(summary.conflicts).toBe(0)
+    for (const [s, key] of [[pair.local, id], [pair.remote, pk]] as const) {
+      const d = await detail(s, 'map', key)
+      expect(d.title).toBe('Atlas (edited in the field)')
+      expect(d.abstract).toBe('Abstract edited on the server')
+    }
+    expect(await differences(pair)).toEqual([])
+    expect(await conflicts(pair)).toEqual([])
+  })
+
+  it('turns the same field changed differently into one open conflict, keeping the local value', async () => {
+    const pk = 1 // a layer
+    const id = localIdOf(pair, pk)
+    const before = (await detail(pair.remote, 'layer', pk)).purpose ?? null
+    await patch(pair.local, 'layer', id, { purpose: 'purpose from the field' })
+    await patch(pair.remote, 'layer', pk, { purpose: 'purpose from the office' })
+    const summary = await pair.sync()
+    expect(summary.conflicts).toBe(1)
+    const open = await conflicts(pair)
+    expect(open).toHaveLength(1)
+    expect(open[0]).toMatchObject({ local_id: id, remote_pk: pk, field: 'purpose', base: before === '' ? null : before, local: 'purpose from the field', remote: 'purpose from the office' })
+    expect((await detail(pair.local, 'layer', id)).purpose).toBe('purpose from the field')
+    expect((await detail(pair.remote, 'layer', pk)).purpose).toBe('purpose from the office')
+    expect((await status(pair)).conflicts).toBe(1)
+    // Syncing again neither drops the local value nor opens a second conflict.
+    await pair.sync()
+    expect(await conflicts(pair)).toHaveLength(1)
+    expect((await detail(pair.local, 'layer', id)).purpose).toBe('purpose from the field')
+  })
+
+  it('resolves theirs and edit through the HTTP API; after the next sync both sides agree', async () => {
+    // Three more conflicts on three records (one per choice); the open one on layer 1 is "mine".
+    const cases = [
+      { pk: 2, type: 'layer', choice: 'theirs' },
+      { pk: 5, type: 'layer', choice: 'edit' }
+    ]
+    for (const c of cases) {
+      await patch(pair.local, c.type, localIdOf(pair, c.pk), { purpose: `local ${c.pk}` })
+      await patch(pair.remote, c.type, c.pk, { purpose: `remote ${c.pk}` })
+    }
+    await pair.sync()
+    const open = await conflicts(pair)
+    expect(open.map((c) => [c.remote_pk, c.field]).sort()).toEqual([[1, 'purpose'], [2, 'purpose'], [5, 'purpose']])
+    const byPk = (pk: number) => open.find((c) => c.remote_pk === pk)!
+    expect((await resolve(pair, byPk(2).id, { choice: 'theirs' })).status).toBe(200)
+    expect((await resolve(pair, byPk(5).id, { choice: 'edit', value: 'purpose agreed by hand' })).status).toBe(200)
+    // A resolved conflict cannot be resolved twice.
+    const again = await resolve(pair, byPk(2).id, { choice: 'mine' })
+    expect(again.status).toBe(400)
+    expect(again.body).toHaveProperty('choice')
+    expect((await resolve(pair, byPk(1).id, { choice: 'edit' })).status).toBe(400) // edit needs a value
+    expect((await conflicts(pair)).map((c) => c.remote_pk)).toEqual([1])
+    await pair.sync()
+    const expected: Record<number, string> = { 2: 'remote 2', 5: 'purpose agreed by hand' }
+    for (const [pk, value] of Object.entries(expected)) {
+      expect((await detail(pair.remote, 'layer', Number(pk))).purpose, `remote ${pk}`).toBe(value)
+      expect((await detail(pair.local, 'layer', localIdOf(pair, Number(pk)))).purpose, `local ${pk}`).toBe(value)
+    }
+    expect((await differences(pair)).filter((d) => !d.includes('remote 1:'))).toEqual([])
+  })
+
+  it('resolves mine: the local value reaches the remote on the next sync', async () => {
+    const open = await conflicts(pair)
+    const c = open.find((x) => x.remote_pk === 1)!
+    expect(c.local).toBe('purpose from the field')
+    expect((await resolve(pair, c.id, { choice: 'mine' })).status).toBe(200)
+    expect(await conflicts(pair)).toEqual([])
+    await pair.sync()
+    expect((await detail(pair.remote, 'layer', 1)).purpose).toBe('purpose from the field')
+    expect((await detail(pair.local, 'layer', localIdOf(pair, 1))).purpose).toBe('purpose from the field')
+    expect(await differences(pair)).toEqual([])
+    expect((await status(pair)).conflicts).toBe(0)
+  })
+})
+
+describe('local creates', () => {
+  let pair: Pair
+  beforeAll(async () => {
+    pair = await startPair({ resources: 6 })
+    await pair.sync()
+  })
+  afterAll(() => pair?.close())
+
+  it('pushes a map with its fields and a document by URL exactly once', async () => {
+    const map = await create(pair.local, 'map', { title: 'Field map 2026', abstract: 'Drawn offline', zoom: 7, keywords: ['field', 'survey'], purpose: 'testing sync' })
+    const doc = await create(pair.local, 'document', { title: 'Field report 2026', doc_url: 'https://example.org/files/field-report.pdf', abstract: 'A report' })
+    expect((await status(pair)).pending.creates).toBe(2)
+    const summary = await pair.sync()
+    expect(summary.pushed.created).toBe(2)
+    expect(pair.proxy.seen((r) => r.method === 'POST' && r.path === '/api/v2/maps/')).toHaveLength(1)
+    expect(pair.proxy.seen((r) => r.method === 'POST' && r.path === '/api/v2/documents/')).toHaveLength(1)
+    expect(countTitle(pair.remote, 'Field map 2026')).toBe(1)
+    expect(countTitle(pair.remote, 'Field report 2026')).toBe(1)
+    const mapBinding = bindings(pair).find((b) => b.local_id === Number(map.pk))!
+    const docBinding = bindings(pair).find((b) => b.local_id === Number(doc.pk))!
+    expect(mapBinding.state).toBe('synced')
+    expect(await viewOf(pair.remote, 'map', mapBinding.remote_pk!)).toEqual(await viewOf(pair.local, 'map', Number(map.pk)))
+    expect(docBinding.state).toBe('synced')
+    // Nothing more on the next syncs (the pulled-back copy is not a new record either).
+    await pair.sync()
+    await pair.sync({ reconcile: true })
+    expect(pair.proxy.seen((r) => r.method === 'POST' && /^\/api\/v2\/(maps|documents|resources)\/$/.test(r.path))).toHaveLength(2)
+    expect(countTitle(pair.remote, 'Field map 2026')).toBe(1)
+    expect(countTitle(pair.local, 'Field map 2026')).toBe(1)
+    expect(countTitle(pair.local, 'Field report 2026')).toBe(1)
+    expect((await status(pair)).pending).toEqual({ creates: 0, updates: 0, deletes: 0 })
+  })
+
+  it('pushes a document created by URL with its URL', async () => {
+    const doc = await create(pair.local, 'document', { title: 'Linked report', abstract: 'x', doc_url: 'https://example.org/files/linked.pdf' })
+    await pair.sync()
+    const b = bindings(pair).find((x) => x.local_id === Number(doc.pk))!
+    expect((await detail(pair.remote, 'document', b.remote_pk!)).href).toBe('https://example.org/files/linked.pdf')
+  })
+
+  it('pushes a record created without an abstract', async () => {
+    const map = await create(pair.local, 'map', { title: 'Bare map' })
+    await pair.sync()
+    const b = bindings(pair).find((x) => x.local_id === Number(map.pk))!
+    expect(b.state).toBe('synced')
+    expect(countTitle(pair.remote, 'Bare map')).toBe(1)
+  })
+
+  for (const [name, answer] of [['a 500', 500], ['a dropped connection', 0]] as const) {
+    it(`adopts the created record after ${name} instead of creating a duplicate`, async () => {
+      const title = `Lost answer map ${answer}`
+      await create(pair.local, 'map', { title, abstract: 'created while the answer got lost', zoom: 4 })
+      let lost = 0
+      pair.proxy.rule = (r) => (r.method === 'POST' && r.path === '/api/v2/maps/' && lost++ === 0 ? { kind: 'lost', status: answer } : undefined)
+      const error = await pair.trySync()
+      pair.proxy.rule = null
+      expect(error).toBeTruthy()
+      expect(countTitle(pair.remote, title)).toBe(1) // the remote did commit
+      expect((await status(pair)).pending.creates).toBe(1)
+      await pair.sync()
+      await pair.sync()
+      expect(countTitle(pair.remote, title)).toBe(1)
+      expect(countTitle(pair.local, title)).toBe(1)
+      expect(pair.proxy.seen((r) => r.method === 'POST' && r.path === '/api/v2/maps/' && r.body.includes(title))).toHaveLength(1)
+      expect(await differences(pair)).toEqual([])
+    })
+  }
+})
+
+describe('deletes', () => {
+  let pair: Pair
+  beforeAll(async () => {
+    pair = await startPair({ resources: 16 })
+    await pair.sync()
+  })
+  afterAll(() => pair?.close())
+
+  it('pushes a local delete (the remote answers 404 afterwards)', async () => {
+    const pk = 4
+    const type = one(pair.remote, 'SELECT resource_type FROM resources WHERE id = ?', pk).resource_type
+    await remove(pair.local, type, localIdOf(pair, pk))
+    expect((await status(pair)).pending.deletes).toBe(1)
+    const summary = await pair.sync()
+    expect(summary.pushed.deleted).toBe(1)
+    expect(await detail(pair.remote, type, pk)).toBeNull()
+    expect((await status(pair)).pending.deletes).toBe(0)
+  })
+
+  it('deletes locally what the remote deleted only on a reconciliation', async () => {
+    const pk = 6
+    const type = one(pair.remote, 'SELECT resource_type FROM resources WHERE id = ?', pk).resource_type
+    const id = localIdOf(pair, pk)
+    await remove(pair.remote, type, pk)
+    await pair.sync({ reconcile: false })
+    expect(await detail(pair.local, type, id)).not.toBeNull()
+    const summary = await pair.sync({ reconcile: true })
+    expect(summary.pulled.deleted).toBe(1)
+    expect(await detail(pair.local, type, id)).toBeNull()
+    expect(journal(pair, lastRunId(pair)).some((j) => j.direction === 'reconcile' && j.action === 'delete' && j.outcome === 'ok' && j.remote_pk === pk)).toBe(true)
+  })
+
+  it('turns a remote delete of a locally edited record into a conflict, not a loss', async () => {
+    const pk = 7
+    const type = one(pair.remote, 'SELECT resource_type FROM resources WHERE id = ?', pk).resource_type
+    const id = localIdOf(pair, pk)
+    await patch(pair.local, type, id, { abstract: 'edited here while deleted there' })
+    await remove(pair.remote, type, pk)
+    await pair.sync({ reconcile: true })
+    expect((await detail(pair.local, type, id)).abstract).toBe('edited here while deleted there')
+    const open = await conflicts(pair)
+    expect(open).toHaveLength(1)
+    expect(open[0]).toMatchObject({ local_id: id, remote_pk: pk, field: '__deleted__' })
+    // Keep mine: the record is created there again with the local edit.
+    expect((await resolve(pair, open[0].id, { choice: 'mine' })).status).toBe(200)
+    await pair.sync()
+    const b = bindings(pair).find((x) => x.local_id === id)!
+    expect(b.remote_pk).not.toBe(pk)
+    expect((await detail(pair.remote, type, b.remote_pk!)).abstract).toBe('edited here while deleted there')
+  })
+
+  it('stops at the mass-delete guard: nothing deleted here, the run fails with the guard in status and journal', async () => {
+    const live = bindings(pair).filter((b) => b.state === 'synced' && b.local_id !== null)
+    const victims = live.slice(0, Math.ceil(live.length * 0.75))
+    for (const b of victims) await remove(pair.remote, b.resource_type, b.remote_pk!)
+    const localBefore = catalogue(pair.local).length
+    const error = await pair.trySync({ reconcile: true })
+    expect(error).toMatch(/mass-delete guard/)
+    expect(catalogue(pair.local).length).toBe(localBefore)
+    for (const b of victims) expect(await detail(pair.local, b.resource_type, b.local_id!)).not.toBeNull()
+    const st = await status(pair)
+    expect(st.last_error).toMatch(/mass-delete guard/)
+    expect(journal(pair, lastRunId(pair)).some((j) => j.outcome === 'failed' && /mass-delete guard/.test(j.message ?? ''))).toBe(true)
+  })
+})
+
+describe('permissions', () => {
+  let pair: Pair
+  beforeAll(async () => {
+    pair = await startPair({ resources: 12 })
+    await pair.sync()
+  })
+  afterAll(() => pair?.close())
+
+  const perms = async (s: { url: string }, id: number) => (await api(s, `/api/v2/resources/${id}/get_perms/`)).body
+  const setPerms = async (s: { url: string }, id: number, body: unknown) => {
+    const res = await api(s, `/api/v2/resources/${id}/set_perms/`, { method: 'PUT', body })
+    expect(res.status, res.text).toBe(200)
+  }
+
+  it('pushes a local set_perms (the anonymous group loses view)', async () => {
+    const pk = 3
+    const id = localIdOf(pair, pk)
+    const before = await perms(pair.local, id)
+    expect(before.groups.anonymous).toBeDefined()
+    const { anonymous: _dropped, ...groups } = before.groups
+    await setPerms(pair.local, id, { users: before.users, groups })
+    await pair.sync()
+    const after = await perms(pair.remote, pk)
+    expect(after.groups.anonymous).toBeUndefined()
+    expect((await fetch(`${pair.remote.url}/api/v2/resources/${pk}/`)).status).toBe(404)
+  })
+
+  it('pulls a remote grant change (which may not bump last_updated) at the latest on a reconciliation', async () => {
+    const pk = 2
+    const id = localIdOf(pair, pk)
+    // A user both sides know: the owner of another record (pulled as an inactive local user).
+    const owner = one(pair.remote, 'SELECT u.username FROM resources r JOIN users u ON u.id = r.owner_id WHERE r.id = 1').username as string
+    const ownerOfPk = one(pair.remote, 'SELECT u.username FROM resources r JOIN users u ON u.id = r.owner_id WHERE r.id = ?', pk).username as string
+    const grantee = owner !== ownerOfPk ? owner : 'admin'
+    const stampBefore = one(pair.remote, 'SELECT last_updated FROM resources WHERE id = ?', pk).last_updated
+    const current = await perms(pair.remote, pk)
+    await setPerms(pair.remote, pk, { users: { ...current.users, [grantee]: ['view_resourcebase', 'download_resourcebase'] }, groups: current.groups })
+    const bumped = one(pair.remote, 'SELECT last_updated FROM resources WHERE id = ?', pk).last_updated !== stampBefore
+    await pair.sync({ reconcile: false })
+    const incremental = ((await perms(pair.local, id)).users[grantee] ?? []).includes('download_resourcebase')
+    if (bumped) expect(incremental, 'a grant change that moves last_updated is pulled incrementally').toBe(true)
+    await pair.sync({ reconcile: true })
+    expect(((await perms(pair.local, id)).users[grantee] ?? []).sort()).toEqual(['download_resourcebase', 'view_resourcebase'])
+    console.info(`remote set_perms ${bumped ? 'bumps' : 'does not bump'} last_updated; incremental pull ${incremental ? 'caught' : 'missed'} it`)
+  })
+})
