@@ -113,7 +113,17 @@ export interface SyncRemote {
   follow_types: string[]
   follow_owners: string[]
   follow_groups: string[]
-  status: string
+  /** The remote's sync state, as GET …/status answers it. */
+  status: SyncStatus
+}
+
+/** What one finished run did (the server's SyncSummary). */
+export interface SyncSummary {
+  pulled: { created: number; updated: number; deleted: number }
+  pushed: { created: number; updated: number; deleted: number }
+  conflicts: number
+  errors: number
+  reconciled: boolean
 }
 
 export interface SyncStatus {
@@ -122,7 +132,7 @@ export interface SyncStatus {
   unfinished: boolean
   started: string | null
   finished: string | null
-  last_result: string | null
+  last_result: SyncSummary | null
   last_error: string | null
   progress: { done: number; total: number }
   pending: { creates: number; updates: number; deletes: number }
@@ -144,13 +154,13 @@ export interface SyncConflict {
 
 export interface SyncJournalEntry {
   id: number
-  run_id: number | string
+  run_id: string
   at: string
-  direction: 'pull' | 'push'
+  direction: 'pull' | 'push' | 'reconcile'
   action: string
   local_id: number | null
   remote_pk: string | number | null
-  outcome: string
+  outcome: 'ok' | 'skipped' | 'conflict' | 'failed' | string
   message: string | null
 }
 

@@ -6,6 +6,11 @@ import { type RemoteDraft, type SyncConflict, type SyncJournalEntry, type SyncRe
 
 const POLL_RUNNING_MS = 1000
 
+/** A run's phase as the panel and the status bar say it ('idle' while running: signing in). */
+export function phaseLabel(phase: string): string {
+  return ({ idle: 'starting', pull: 'pulling', push: 'pushing', reconcile: 'reconciling' } as Record<string, string>)[phase] ?? phase
+}
+
 /**
  * Sync with remote GeoNode catalogues (Mapshelf extension, superusers only). A server without the
  * sync routes answers 404: the panel says so and shows nothing else (no made-up data).
@@ -37,10 +42,11 @@ export const useSyncStore = defineStore('sync', () => {
     const running = all.find((s) => s.running)
     if (running) {
       const { done, total } = running.progress
-      return { kind: 'running', text: `Sync: ${running.phase}${total ? ` ${Math.round((100 * done) / total)}%` : '…'}` }
+      return { kind: 'running', text: `Sync: ${phaseLabel(running.phase)}${total ? ` ${Math.round((100 * done) / total)}%` : '…'}` }
     }
     const conflictCount = all.reduce((n, s) => n + s.conflicts, 0)
     if (conflictCount) return { kind: 'warn', text: `Sync: ${conflictCount} conflict${conflictCount === 1 ? '' : 's'}` }
+    if (all.some((s) => s.unfinished)) return { kind: 'warn', text: 'Sync: unfinished run' }
     const failed = all.find((s) => s.last_error)
     if (failed) return { kind: 'warn', text: 'Sync: last run failed' }
     const finished = all.map((s) => s.finished).filter((f): f is string => Boolean(f)).sort().pop()
@@ -58,10 +64,14 @@ export const useSyncStore = defineStore('sync', () => {
 
   async function loadRemotes(): Promise<void> {
     try {
-      remotes.value = await sync.remotes()
+      const list = await sync.remotes()
+      remotes.value = list
       availability.value = 'available'
-      if (selectedId.value === null || !remotes.value.some((r) => r.id === selectedId.value)) selectedId.value = remotes.value[0]?.id ?? null
-      await Promise.all(remotes.value.map((r) => loadStatus(r.id)))
+      if (selectedId.value === null || !list.some((r) => r.id === selectedId.value)) selectedId.value = list[0]?.id ?? null
+      // Each remote comes with its status: no second round trip per remote.
+      const next: Record<number, SyncStatus | undefined> = {}
+      for (const r of list) next[r.id] = r.status ?? statuses.value[r.id]
+      statuses.value = next
       schedule()
     } catch (e) {
       remotes.value = []
@@ -146,16 +156,19 @@ export const useSyncStore = defineStore('sync', () => {
     actionError.value = ''
     try {
       statuses.value = { ...statuses.value, [id]: await sync.start(id) }
-      schedule()
     } catch (e) {
       actionError.value = messageOf(e)
+      // 409: a run is already going (started elsewhere, e.g. `npm run sync`): show it.
+      if (e instanceof ApiError && e.status === 409) await loadStatus(id)
     }
+    schedule()
   }
 
   async function cancel(id: number): Promise<void> {
     actionError.value = ''
     try {
       statuses.value = { ...statuses.value, [id]: await sync.cancel(id) }
+      if (id === selectedId.value) await loadDetails()
     } catch (e) {
       actionError.value = messageOf(e)
     }

@@ -3,20 +3,20 @@ import { join, resolve } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll } from 'vitest'
 import { launchBrowser } from '../helpers/browser'
-import { ADMIN_PASSWORD, DEMO_PASSWORD, type TestServer, startTestServer } from '../helpers/server'
+import { ADMIN_PASSWORD, DEMO_PASSWORD, type TestServer, type TestServerOptions, startTestServer } from '../helpers/server'
 
 export const UI_DIR = resolve('out/renderer')
 export const SHOTS = resolve('out/screenshots')
 export { ADMIN_PASSWORD, DEMO_PASSWORD }
 
 /** A seeded server serving the built renderer, and one headless Chromium page at 1280x800, per test file. */
-export function useApp(resources = 150) {
+export function useApp(resources = 150, options: Omit<TestServerOptions, 'resources'> = {}) {
   let server: TestServer | undefined
   let browser: Browser | undefined
   let page: Page | undefined
   beforeAll(async () => {
     if (!existsSync(join(UI_DIR, 'index.html'))) throw new Error('out/renderer is missing: run `npm run build` (npm test does)')
-    server = await startTestServer({ resources, flags: { 'ui-dir': UI_DIR } })
+    server = await startTestServer({ ...options, resources, flags: { 'ui-dir': UI_DIR, ...options.flags } })
     browser = await launchBrowser()
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
   })

@@ -28,7 +28,13 @@ export interface TestServer {
 export interface TestServerOptions {
   /** Seed a demo catalogue of this many resources first (omit for an empty catalogue). */
   resources?: number
+  /** The seed's random seed (two catalogues seeded alike share uuids; give a second one another). */
+  seed?: number
+  /** The bootstrap admin's password (ADMIN_PASSWORD unless given). */
+  adminPassword?: string
   flags?: Record<string, string | boolean>
+  /** The HTTP client the server's sync uses for remotes (tests slow it down or break it). */
+  fetch?: typeof fetch
 }
 
 /** A fresh server on an ephemeral port with its own temporary data folder. */
@@ -38,8 +44,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   if (options.resources !== undefined) {
     const database = openDatabase(join(dataDir, DATABASE_FILE))
     await migrateToLatest(database.db)
-    bootstrapCatalogue(database.sqlite, { adminPassword: ADMIN_PASSWORD, clock: systemClock() })
-    seed = seedCatalogue(database.sqlite, { resources: options.resources })
+    bootstrapCatalogue(database.sqlite, { adminPassword: options.adminPassword ?? ADMIN_PASSWORD, clock: systemClock() })
+    seed = seedCatalogue(database.sqlite, { resources: options.resources, seed: options.seed })
     await database.close()
   }
   const logs: string[] = []
@@ -48,8 +54,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     warn: (m) => logs.push(m),
     error: (m, e) => logs.push(`${m} ${e instanceof Error ? e.stack : String(e ?? '')}`)
   }
-  const config = loadConfig({ flags: { 'data-dir': dataDir, port: '0', 'admin-password': ADMIN_PASSWORD, ...options.flags } })
-  const running = await startServer(config, { log })
+  const config = loadConfig({ flags: { 'data-dir': dataDir, port: '0', 'admin-password': options.adminPassword ?? ADMIN_PASSWORD, ...options.flags } })
+  const running = await startServer(config, { log, fetch: options.fetch })
   return {
     url: running.url,
     dataDir,
