@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util'
 import type { SeedParams } from './catalogue'
+import type { IngestSizes } from './ingest'
 
 export interface BenchOptions {
   seed: SeedParams
@@ -13,11 +14,17 @@ export interface BenchOptions {
   warmup: number
   /** Server settings to measure, in order: `cache` (defaults) and `no-cache` (--response-cache-mb 0). */
   modes: BenchMode[]
+  /** The ingest and bbox section (test/bench/ingest.ts): run it, and whether it is the only section. */
+  ingest: boolean
+  ingestOnly: boolean
+  ingestSizes: IngestSizes
+  /** Timed runs per file for Mapshelf and for ogr2ogr (medians reported). */
+  ingestRuns: number
 }
 
 export type BenchMode = 'cache' | 'no-cache'
 
-export const USAGE = `Usage: npm run bench -- [--quick] [--fresh] [--no-cache | --cache-only] [--duration S] [--rounds N] [--connections N] [--warmup S]
+export const USAGE = `Usage: npm run bench -- [--quick] [--fresh] [--no-cache | --cache-only] [--ingest-only | --no-ingest] [--duration S] [--rounds N] [--connections N] [--warmup S] [--ingest-runs N]
 
   --quick          smoke run: 2,000-resource catalogue, 1 round of 1 s, no warm-up; prints the table
                    without rewriting docs/benchmarks.md
@@ -28,7 +35,14 @@ export const USAGE = `Usage: npm run bench -- [--quick] [--fresh] [--no-cache | 
   --warmup S       warm-up seconds per target before the rounds (default 1)
   --no-cache       only measure with the response cache off (--response-cache-mb 0): the query path
   --cache-only     only measure with default settings (repeated URLs are served from the response cache)
-                   (default: both, one after the other, in one report)`
+                   (default: both, one after the other, in one report)
+  --ingest-only    only the ingest and bbox section: uploads of a 1,000,000-point GeoJSON, a ~100 MB
+                   shapefile and a ~500 MB GeoJSON beside ogr2ogr, then features by bbox on the
+                   1,000,000-point layer (about 15 min; files cached under /tmp/mapshelf-bench-ingest);
+                   replaces only that section of docs/benchmarks.md. With --quick: 50,000 points,
+                   10 MB and 5 MB files, one run each, and the file is left alone
+  --no-ingest      skip the ingest and bbox section (it runs by default, after the other sections)
+  --ingest-runs N  runs per file for Mapshelf and for ogr2ogr, medians reported (default 3; --quick 1)`
 
 const FULL: BenchOptions = {
   seed: { resources: 100_000, users: 1_000, groups: 100 },
@@ -38,7 +52,11 @@ const FULL: BenchOptions = {
   rounds: 3,
   connections: 10,
   warmup: 1,
-  modes: ['cache', 'no-cache']
+  modes: ['cache', 'no-cache'],
+  ingest: true,
+  ingestOnly: false,
+  ingestSizes: { points: 1_000_000, largeBytes: 500_000_000, shapefileBytes: 100_000_000 },
+  ingestRuns: 3
 }
 
 const QUICK: Partial<BenchOptions> = {
@@ -46,7 +64,9 @@ const QUICK: Partial<BenchOptions> = {
   quick: true,
   duration: 1,
   rounds: 1,
-  warmup: 0
+  warmup: 0,
+  ingestSizes: { points: 50_000, largeBytes: 10_000_000, shapefileBytes: 5_000_000 },
+  ingestRuns: 1
 }
 
 function whole(name: string, raw: string | undefined, fallback: number, min: number): number {
@@ -70,11 +90,15 @@ export function parseOptions(argv: string[]): BenchOptions | null {
       warmup: { type: 'string' },
       'no-cache': { type: 'boolean' },
       'cache-only': { type: 'boolean' },
+      'ingest-only': { type: 'boolean' },
+      'no-ingest': { type: 'boolean' },
+      'ingest-runs': { type: 'string' },
       help: { type: 'boolean', short: 'h' }
     }
   })
   if (values.help) return null
   if (values['no-cache'] && values['cache-only']) throw new Error('--no-cache and --cache-only exclude each other')
+  if (values['ingest-only'] && values['no-ingest']) throw new Error('--ingest-only and --no-ingest exclude each other')
   const base = values.quick ? { ...FULL, ...QUICK } : FULL
   return {
     ...base,
@@ -83,6 +107,9 @@ export function parseOptions(argv: string[]): BenchOptions | null {
     duration: whole('duration', values.duration, base.duration, 1),
     rounds: whole('rounds', values.rounds, base.rounds, 1),
     connections: whole('connections', values.connections, base.connections, 1),
-    warmup: whole('warmup', values.warmup, base.warmup, 0)
+    warmup: whole('warmup', values.warmup, base.warmup, 0),
+    ingest: values['no-ingest'] !== true,
+    ingestOnly: values['ingest-only'] === true,
+    ingestRuns: whole('ingest-runs', values['ingest-runs'], base.ingestRuns, 1)
   }
 }

@@ -186,7 +186,11 @@ function paramsLines(info: RunInfo, rows: Row[]): string[] {
   ]
 }
 
-export function markdownReport(info: RunInfo, sections: Section[], writes: string): string {
+/**
+ * `ingest`: the ingest and bbox section (test/bench/ingest.ts, between its markers), placed after
+ * the writes when the run measured it.
+ */
+export function markdownReport(info: RunInfo, sections: Section[], writes: string, ingest?: string): string {
   const rows = sections[0]?.rows ?? []
   return [
     '# Mapshelf HTTP benchmark',
@@ -212,6 +216,7 @@ Targets: a single write's p99 at most 15 ms; a bulk create of 1,000 in under 1 s
     '',
     writes,
     '',
+    ...(ingest ? [ingest, ''] : []),
     '## Method',
     '',
     METHOD,
@@ -225,4 +230,18 @@ Targets: a single write's p99 at most 15 ms; a bulk create of 1,000 in under 1 s
     ...paramsLines(info, rows),
     ''
   ].join('\n')
+}
+
+/**
+ * The report with its section between `start` and `end` replaced by `section` (a run of one
+ * section alone): inserted before "## Method" when the report has none yet, appended when it has
+ * no Method heading either.
+ */
+export function spliceSection(report: string, section: string, start: string, end: string): string {
+  const from = report.indexOf(start)
+  const to = report.indexOf(end)
+  if (from >= 0 && to > from) return report.slice(0, from) + section + report.slice(to + end.length)
+  const method = report.indexOf('\n## Method')
+  if (method >= 0) return `${report.slice(0, method + 1)}${section}\n\n${report.slice(method + 1)}`
+  return `${report.trimEnd()}\n\n${section}\n`
 }

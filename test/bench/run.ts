@@ -6,7 +6,7 @@
  * @example npm run bench -- --quick
  */
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { availableParallelism, cpus } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -15,9 +15,10 @@ import { BENCH_ADMIN_PASSWORD, type Catalogue, ensureCatalogue } from './catalog
 import { type ChildServer, killAllChildrenNow, startChild, stopAllChildren } from './children'
 import { type Target, measurePair } from './load'
 import { type WriteContext, largeWrites, loadedWrites, writeTables } from './writes'
+import { INGEST_SECTION_END, INGEST_SECTION_START, type IngestResults, ingestSection, ingestTables, runIngestBench } from './ingest'
 import { type BenchMode, type BenchOptions, USAGE, parseOptions } from './options'
 import { type BenchQuery, type CallerKind, benchQueries, expectedStatus, pickParams } from './queries'
-import { type Row, type RunInfo, type Section, markdownReport, resultsTable, rowFailure } from './report'
+import { type Row, type RunInfo, type Section, markdownReport, resultsTable, rowFailure, spliceSection } from './report'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const REPORT_FILE = join(ROOT, 'docs', 'benchmarks.md')
@@ -148,12 +149,56 @@ function writeReport(markdown: string, options: BenchOptions): void {
   log(`Wrote ${REPORT_FILE}`)
 }
 
+/** The commit, marked when src-main has uncommitted changes (the run measures the working tree). */
+function commitLabel(): string | null {
+  const commit = quiet('git', ['rev-parse', '--short', 'HEAD'])
+  const dirty = quiet('git', ['status', '--porcelain', '--', 'src-main'])
+  return commit && dirty ? `${commit} (plus uncommitted changes in src-main)` : commit
+}
+
+/** The ingest and bbox section: measured, printed, and its markdown. */
+async function ingestPart(options: BenchOptions): Promise<{ results: IngestResults; markdown: string }> {
+  const started = new Date()
+  log('Measuring the ingest and bbox rows ...')
+  const results = await runIngestBench(
+    {
+      sizes: options.ingestSizes,
+      runs: options.ingestRuns,
+      connections: options.connections,
+      duration: options.duration,
+      rounds: options.rounds,
+      warmup: options.warmup
+    },
+    log
+  )
+  log(`\ningest and bbox:\n${ingestTables(results)}\n`)
+  const markdown = ingestSection(results, { date: started, machine: machine(), node: process.version, commit: commitLabel(), quick: options.quick })
+  return { results, markdown }
+}
+
+const ingestFailed = (results: IngestResults) =>
+  results.rows.some((r) => r.error !== null) || results.bbox.some((r) => r.error !== null || !r.query || r.query.errors > 0 || Object.keys(r.query.unexpected).length > 0)
+
+/** --ingest-only: that section alone; a full run replaces only its part of docs/benchmarks.md. */
+async function ingestOnly(options: BenchOptions): Promise<number> {
+  const { results, markdown } = await ingestPart(options)
+  if (options.quick) log(`Quick smoke run: ${REPORT_FILE} left unchanged (a full run writes it).`)
+  else {
+    mkdirSync(join(ROOT, 'docs'), { recursive: true })
+    const existing = existsSync(REPORT_FILE) ? readFileSync(REPORT_FILE, 'utf8') : '# Mapshelf HTTP benchmark\n'
+    writeFileSync(REPORT_FILE, spliceSection(existing, markdown, INGEST_SECTION_START, INGEST_SECTION_END))
+    log(`Replaced the ingest section of ${REPORT_FILE}`)
+  }
+  return ingestFailed(results) ? 1 : 0
+}
+
 async function main(argv: string[]): Promise<number> {
   const options = parseOptions(argv)
   if (!options) {
     log(USAGE)
     return 0
   }
+  if (options.ingestOnly) return ingestOnly(options)
   const started = Date.now()
   const catalogue = await ensureCatalogue(options.seed, { fresh: options.fresh, log })
   const params = pickParams(catalogue.databaseFile, catalogue.summary.fixtures)
@@ -188,11 +233,12 @@ async function main(argv: string[]): Promise<number> {
     await writesServer.stop()
   }
   log(`\nwrites:\n${writes}\n`)
+  const ingest = options.ingest ? await ingestPart(options) : null
   const info: RunInfo = {
     date: new Date(started),
     cpus: machine(),
     node: process.version,
-    commit: quiet('git', ['rev-parse', '--short', 'HEAD']),
+    commit: commitLabel(),
     options,
     catalogueDir: catalogue.dataDir,
     reused: !catalogue.seeded,
@@ -201,8 +247,9 @@ async function main(argv: string[]): Promise<number> {
     minutes: (Date.now() - started) / 60_000
   }
   for (const section of sections) log(`\n${section.mode}:\n${resultsTable(section.rows)}\n`)
-  writeReport(markdownReport(info, sections, writes), options)
-  return sections.some((section) => section.rows.some((row) => rowFailure(row) !== null)) ? 1 : 0
+  writeReport(markdownReport(info, sections, writes, ingest?.markdown), options)
+  const failed = sections.some((section) => section.rows.some((row) => rowFailure(row) !== null)) || (ingest !== null && ingestFailed(ingest.results))
+  return failed ? 1 : 0
 }
 
 async function shutdown(code: number, reason?: unknown): Promise<never> {
