@@ -8,10 +8,13 @@ import { MigrationFailed, migrateToLatest } from '../db/migrate'
 import { DATABASE_FILE, startServer } from '../server'
 import { bootstrapCatalogue } from '../services/bootstrap.service'
 import { DEMO_PASSWORD, seedCatalogue } from '../seed/seed'
+import { BackupError, createBackup, restoreBackup } from './backup'
 
 const USAGE = `Usage:
   mapshelf serve [--data-dir DIR] [--port N] [--host H] [--admin-password PW] [--site-url URL] [--ui-dir DIR] [--response-cache-mb N] [--enable-patch-all] [--log-requests]
-  mapshelf seed  [--data-dir DIR] [--resources N] [--users N] [--groups N] [--admin-password PW]`
+  mapshelf seed  [--data-dir DIR] [--resources N] [--users N] [--groups N] [--admin-password PW]
+  mapshelf backup  [--data-dir DIR] --out FILE          (safe while the server runs)
+  mapshelf restore [--data-dir DIR] --from FILE [--force] (--force moves a non-empty DIR aside)`
 
 const OPTIONS = {
   'data-dir': { type: 'string' },
@@ -27,6 +30,9 @@ const OPTIONS = {
   resources: { type: 'string' },
   users: { type: 'string' },
   groups: { type: 'string' },
+  out: { type: 'string' },
+  from: { type: 'string' },
+  force: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' }
 } as const
 
@@ -82,6 +88,27 @@ async function seed(flags: Record<string, string | boolean | undefined>): Promis
   }
 }
 
+function required(flags: Record<string, string | boolean | undefined>, name: string): string {
+  const value = flags[name]
+  if (typeof value !== 'string' || !value) throw new ConfigError(`--${name} FILE is required\n${USAGE}`)
+  return value
+}
+
+async function backup(flags: Record<string, string | boolean | undefined>): Promise<void> {
+  const out = required(flags, 'out')
+  const config = loadConfig({ flags, env: process.env })
+  const result = await createBackup({ dataDir: config.dataDir, out, log: (line) => console.error(line) })
+  console.log(`Backed up ${result.manifest.resources} resources and ${result.manifest.entries.length - 1} files to ${result.out} (${(result.bytes / 1e6).toFixed(1)} MB; changes up to seq ${result.manifest.changesSeq}).`)
+}
+
+async function restore(flags: Record<string, string | boolean | undefined>): Promise<void> {
+  const from = required(flags, 'from')
+  const config = loadConfig({ flags, env: process.env })
+  const result = await restoreBackup({ dataDir: config.dataDir, from, force: flags.force === true, log: (line) => console.error(line) })
+  console.log(`Restored ${result.manifest.resources} resources (backup of ${result.manifest.createdAt}) into ${result.dataDir}.`)
+  if (result.movedAside) console.log(`The previous data folder was kept as ${result.movedAside}.`)
+}
+
 async function main(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true })
   const [command] = positionals
@@ -91,12 +118,17 @@ async function main(argv: string[]): Promise<void> {
   }
   if (command === 'serve') return serve(values)
   if (command === 'seed') return seed(values)
+  if (command === 'backup') return backup(values)
+  if (command === 'restore') return restore(values)
   throw new ConfigError(`unknown command "${command}"\n${USAGE}`)
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof MigrationFailed || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+  if (error instanceof ConfigError || error instanceof MigrationFailed || error instanceof BackupError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
     console.error(`mapshelf: ${(error as Error).message}`)
+  } else if (/^SQLITE_(CANTOPEN|READONLY|FULL|IOERR)|^(EROFS|EACCES|ENOSPC)$/.test((error as { code?: string }).code ?? '')) {
+    // The data folder cannot be written (read-only mount, permissions, full disk): one line, not a stack.
+    console.error(`mapshelf: cannot open the catalogue for writing (${(error as { code?: string }).code}: ${(error as Error).message}); is the data folder read-only or its disk full?`)
   } else if ((error as { code?: string }).code === 'EADDRINUSE') {
     console.error(`mapshelf: ${(error as Error).message}: the port is taken; pass --port 0 for a free one`)
   } else {
