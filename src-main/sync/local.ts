@@ -138,7 +138,9 @@ export class LocalStore {
       .executeTakeFirstOrThrow()
     const dir = row.files_dir ? join(this.deps.folder.absolute(row.files_dir), 'original') : null
     const originals = dir && existsSync(dir) ? readdirSync(dir).map((name) => join(dir, name)) : []
-    return { uuid: row.uuid, docFile: row.doc_file ? this.deps.folder.absolute(row.doc_file) : null, originals, featureSetId: row.feature_set_id, layerName: row.name, storeType: row.store_type }
+    // A document row may name a file that is not in the data folder (imported metadata): no file then.
+    const docFile = row.doc_file && existsSync(this.deps.folder.absolute(row.doc_file)) ? this.deps.folder.absolute(row.doc_file) : null
+    return { uuid: row.uuid, docFile, originals, featureSetId: row.feature_set_id, layerName: row.name, storeType: row.store_type }
   }
 
   /** A layer's features as one GeoJSON file (pushing a layer whose originals the remote cannot read). */

@@ -161,10 +161,12 @@ export class Remote {
 
   /** A multipart POST (uploads, document files), files streamed from disk; not retried. */
   async multipart<T>(path: string, fields: Record<string, string>, files: Record<string, string>): Promise<T> {
+    // Opened before the request: a missing local file is a local error, not the remote's.
+    const blobs = await Promise.all(Object.entries(files).map(async ([key, file]) => [key, await openAsBlob(file), basename(file)] as const))
     return this.call(async () => {
       const form = new FormData()
       for (const [key, value] of Object.entries(fields)) form.append(key, value)
-      for (const [key, file] of Object.entries(files)) form.append(key, await openAsBlob(file), basename(file))
+      for (const [key, blob, name] of blobs) form.append(key, blob, name)
       return this.client.request<T>('POST', path, { multipart: form })
     }, false)
   }

@@ -1,0 +1,78 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { PNG } from 'pngjs'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { fileBytes, postMultipart } from '../helpers/uploads'
+import { ADMIN_PASSWORD, type Pair, bindings, journal, lastRunId, one, request, startPair } from './helpers'
+
+// Files travel with their records: a document's file both ways (pulled with a resumable download,
+// pushed as a multipart create), and a new layer is pushed with its data through the upload wizard.
+
+let pair: Pair
+beforeAll(async () => {
+  pair = await startPair({ resources: 4 })
+  await pair.sync()
+})
+afterAll(() => pair?.close())
+
+function png(colour: number): Buffer {
+  const image = new PNG({ width: 16, height: 16 })
+  image.data.fill(colour)
+  return PNG.sync.write(image)
+}
+
+const geojson = JSON.stringify({
+  type: 'FeatureCollection',
+  features: [1, 2, 3].map((i) => ({ type: 'Feature', properties: { name: `well ${i}`, depth: i * 1.5 }, geometry: { type: 'Point', coordinates: [10 + i, 45 + i / 10] } }))
+})
+
+const remoteIdOf = (localId: number) => bindings(pair).find((b) => b.local_id === localId)?.remote_pk ?? null
+
+async function download(url: string, base: string): Promise<Buffer> {
+  const response = await fetch(base + new URL(url).pathname, { headers: { authorization: `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64')}` } })
+  expect(response.status).toBe(200)
+  return Buffer.from(await response.arrayBuffer())
+}
+
+describe('files in sync', () => {
+  it('pushes a document with its file, byte for byte', async () => {
+    const bytes = png(90)
+    const made = await postMultipart(pair.local, '/api/v2/documents', { who: 'admin', files: [fileBytes('doc_file', 'field-photo.png', bytes, 'image/png')], fields: { title: 'Field photo' } })
+    expect(made.status, made.text).toBe(201)
+    const summary = await pair.sync()
+    expect(summary.errors).toBe(0)
+    const pk = remoteIdOf(Number(made.body.document.pk))
+    expect(pk).not.toBeNull()
+    const remoteDoc = (await request(pair.remote, `/api/v2/documents/${pk}`, { who: 'admin' })).body.document
+    expect(remoteDoc).toMatchObject({ title: 'Field photo', extension: 'png', doc_type: 'image' })
+    expect(await download(remoteDoc.href, pair.remote.url)).toEqual(bytes)
+  })
+
+  it('pulls a document file made on the remote into the local data folder', async () => {
+    const bytes = png(200)
+    const made = await postMultipart(pair.remote, '/api/v2/documents', { who: 'admin', files: [fileBytes('doc_file', 'office-scan.png', bytes, 'image/png')], fields: { title: 'Office scan' } })
+    expect(made.status, made.text).toBe(201)
+    const summary = await pair.sync()
+    expect(summary.errors).toBe(0)
+    const binding = bindings(pair).find((b) => b.remote_pk === Number(made.body.document.pk))!
+    const row = one(pair.local, 'SELECT doc_file, extension, doc_type FROM documents WHERE resource_id = ?', binding.local_id)
+    expect(row).toMatchObject({ extension: 'png', doc_type: 'image' })
+    expect(readFileSync(join(pair.local.dataDir, row.doc_file))).toEqual(bytes)
+    expect(journal(pair, lastRunId(pair)).some((j: { action: string; outcome: string }) => j.action === 'file' && j.outcome === 'ok')).toBe(true)
+  })
+
+  it('pushes a new layer with its data: the remote imports the same features', async () => {
+    const made = await postMultipart(pair.local, '/api/v2/uploads/upload/', { who: 'admin', files: [fileBytes('base_file', 'wells.geojson', geojson)], fields: { layer_title: 'Wells 2026' } })
+    expect(made.status, made.text).toBe(200)
+    const local = (await request(pair.local, '/api/v2/layers?filter{title}=Wells%202026', { who: 'admin' })).body.layers[0]
+    const summary = await pair.sync()
+    expect(summary.errors).toBe(0)
+    const pk = remoteIdOf(Number(local.pk))
+    expect(pk).not.toBeNull()
+    const remote = (await request(pair.remote, `/api/v2/layers/${pk}`, { who: 'admin' })).body.layer
+    expect(remote.title).toBe('Wells 2026')
+    const features = (await request(pair.remote, `/api/v2/mapshelf/layers/${pk}/features`, { who: 'admin' })).body
+    expect(features.features.map((f: { properties: { name: string } }) => f.properties.name).sort()).toEqual(['well 1', 'well 2', 'well 3'])
+    expect(remote.attribute_set.map((a: { attribute: string }) => a.attribute)).toEqual(local.attribute_set.map((a: { attribute: string }) => a.attribute))
+  })
+})
