@@ -494,6 +494,8 @@ export interface SyncBindingTable {
   create_started: string | null
   created: Generated<string>
   last_synced: string | null
+  offline: Generated<number>
+  data_pulled: string | null
 }
 
 export interface SyncConflictTable {

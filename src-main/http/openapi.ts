@@ -114,6 +114,8 @@ export const OPERATIONS: Operation[] = [
   { method: 'post', path: '/api/v2/mapshelf/sync/remotes/{id}/cancel/', tag: 'sync', summary: 'Extension: stop a running sync at its next record (its state is kept)' },
   { method: 'get', path: '/api/v2/mapshelf/sync/remotes/{id}/conflicts/', tag: 'sync', summary: 'Extension: open conflicts with base, local and remote values' },
   { method: 'post', path: '/api/v2/mapshelf/sync/conflicts/{id}/resolve/', tag: 'sync', summary: 'Extension: resolve a conflict {choice: mine | theirs | edit, value}' },
+  { method: 'get', path: '/api/v2/mapshelf/sync/offline/{id}/', tag: 'sync', summary: 'Extension: whether a layer from a remote is kept offline ({offline, data_pulled, remotes})' },
+  { method: 'put', path: '/api/v2/mapshelf/sync/offline/{id}/', tag: 'sync', summary: 'Extension: keep a layer\'s data offline {offline: true} (downloaded at each sync where it changed), or stop' },
   { method: 'get', path: '/api/v2/mapshelf/sync/remotes/{id}/journal/', tag: 'sync', summary: 'Extension: what went where and why something failed, newest first (?limit=)' },
   { method: 'get', path: '/styles/{id}.sld', tag: 'styles', summary: 'Style body (SLD) of a layer style (extension)' },
   { method: 'get', path: '/version.txt', tag: 'root', summary: 'Server version' }

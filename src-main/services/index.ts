@@ -84,6 +84,6 @@ export function createServices(deps: ServiceDeps): Services {
     ingest,
     layerData: createLayerDataService({ db, sqlite, folder, worker, resources }),
     history: createHistoryService({ db, resources }),
-    sync: createSyncService({ db, clock, secrets, fetch: deps.fetch, local: new LocalStore({ db, sqlite, folder, clock, system, resources, writes, adminId: ADMIN_USER_ID }) })
+    sync: createSyncService({ db, clock, secrets, fetch: deps.fetch, local: new LocalStore({ db, sqlite, folder, clock, system, resources, writes, adminId: ADMIN_USER_ID, replaceLayerData: (id, file, name) => ingest!.replaceFromFile(id, file, name) }) })
   }
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
-import { existsSync, readFileSync, renameSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync } from 'node:fs'
 import type { IncomingMessage } from 'node:http'
-import { basename, extname, join } from 'node:path'
+import { basename, dirname, extname, join } from 'node:path'
 import type { Transaction } from 'kysely'
 import type { Polygon } from 'geojson'
 import { PermSpecRequest } from '../../src-shared/api/schemas'
@@ -17,7 +17,7 @@ import type { DataFolder } from '../ingest/data-folder'
 import { LAYER_EXTENSIONS, SUPPORTED_LABEL, type UploadedParts, extensionOf } from '../ingest/detect'
 import type { IngestJob, IngestOutcome, IngestedLayer } from '../ingest/ingest-job'
 import { type IsoMetadata, readIsoMetadata } from '../ingest/iso-metadata'
-import { type ReceivedFile, type ReceivedForm, receiveMultipart } from '../ingest/multipart'
+import { type ReceivedFile, type ReceivedForm, receiveMultipart, safeFileName } from '../ingest/multipart'
 import { defaultSld, readSld } from '../ingest/sld'
 import { docTypeOf, imageThumbnail } from '../ingest/thumbnail'
 import { IngestError } from '../ingest/types'
@@ -468,6 +468,72 @@ export function createIngestService(deps: {
     }
   }
 
+  /** The common end of a replacement: read the files, then swap the layer's data in one transaction. */
+  async function replaceWith(
+    layerId: number,
+    current: { store_type: string; feature_set_id: number | null; data_file: string | null; uuid: string; name: string },
+    dir: string,
+    read: Form,
+    srs: string | undefined
+  ): Promise<number> {
+    {
+      const outcome = await worker.ingest(jobOf(null, dir, read, srs))
+      const refuse = async (message: string) => {
+        if (outcome.status === 'done') await worker.dropSets(outcome.layers.flatMap((l) => (l.kind === 'vector' ? [l.featureSetId] : [])))
+        folder.remove(dir)
+        throw new UploadRefused([message])
+      }
+      if (outcome.status !== 'done') return void (await refuse(outcome.message)) as never
+      if (outcome.layers.length !== 1) return void (await refuse(`${read.base.filename}: a replacement must hold exactly one layer; it holds ${outcome.layers.length}.`)) as never
+      const layer = outcome.layers[0]!
+      const wantsRaster = current.store_type === 'coverageStore'
+      if ((layer.kind === 'raster') !== wantsRaster) return void (await refuse(`${read.base.filename}: a ${wantsRaster ? 'raster' : 'vector'} layer can only be replaced by ${wantsRaster ? 'raster' : 'vector'} data.`)) as never
+      const now = clock.now()
+      const resourceDir = folder.resourceDir(current.uuid)
+      const dataFile = layer.kind === 'raster' ? folder.relative(join(resourceDir, `${current.name}-${Date.now()}${extname(layer.file) || '.tif'}`)) : null
+      folder.remove(join(resourceDir, 'original'))
+      keepOriginals(read, current.uuid)
+      if (layer.kind === 'raster') folder.adopt(layer.file, current.uuid, basename(dataFile!))
+      try {
+        await db.transaction().execute(async (trx) => {
+          const update: Record<string, unknown> = { srid: layer.epsg ? `EPSG:${layer.epsg}` : 'EPSG:4326' }
+          if (layer.nativeBbox) update.bbox_polygon = polygonOf(layer.nativeBbox)
+          if (layer.bbox4326) update.ll_bbox_polygon = polygonOf(clampLonLat(layer.bbox4326))
+          await writes.applyWithin(trx, layerId, 'layer', update)
+          await trx
+            .updateTable('layers')
+            .set((eb) => ({
+              feature_set_id: layer.kind === 'vector' ? layer.featureSetId : null,
+              feature_count: layer.kind === 'vector' ? layer.count : null,
+              data_file: dataFile,
+              last_updated: now,
+              version: eb('version', '+', 1)
+            }))
+            .where('resource_id', '=', layerId)
+            .execute()
+          if (layer.kind === 'vector') {
+            await trx.updateTable('feature_sets').set({ state: 'ready' }).where('id', '=', layer.featureSetId).execute()
+            await trx.deleteFrom('layer_attributes').where('layer_id', '=', layerId).execute()
+            const attributes = [{ attribute: 'the_geom', attribute_type: layer.geometryType as string }, ...layer.fields.map((f) => ({ attribute: f.name, attribute_type: f.type as string }))]
+            await trx
+              .insertInto('layer_attributes')
+              .values(attributes.map((a, i) => ({ layer_id: layerId, attribute: a.attribute, attribute_type: a.attribute_type, display_order: i + 1, created: now, last_updated: now })))
+              .execute()
+          }
+          if (current.feature_set_id !== null) await trx.updateTable('feature_sets').set({ state: 'dropped' }).where('id', '=', current.feature_set_id).execute()
+        })
+      } catch (error) {
+        if (dataFile) folder.remove(folder.absolute(dataFile))
+        await refuse(`${read.base.filename}: the new data could not be saved: ${(error as Error).message}`)
+      }
+      if (current.data_file) folder.remove(folder.absolute(current.data_file))
+      if (layer.thumbnail && existsSync(layer.thumbnail)) renameSync(layer.thumbnail, join(resourceDir, 'thumbnail.png'))
+      folder.remove(dir)
+      void worker.clearDropped().catch(() => undefined)
+      return layerId
+    }
+  }
+
   return {
     /**
      * Clears what deleted resources left: their folders under files/ and their layers' features
@@ -546,60 +612,28 @@ export function createIngestService(deps: {
         .where('l.resource_id', '=', layerId)
         .executeTakeFirstOrThrow()
       const { dir, form, read } = await receiveLayer(req)
-      const outcome = await worker.ingest(jobOf(null, dir, read, form.fields.srs))
-      const refuse = async (message: string) => {
-        if (outcome.status === 'done') await worker.dropSets(outcome.layers.flatMap((l) => (l.kind === 'vector' ? [l.featureSetId] : [])))
-        folder.remove(dir)
-        throw new UploadRefused([message])
-      }
-      if (outcome.status !== 'done') return void (await refuse(outcome.message)) as never
-      if (outcome.layers.length !== 1) return void (await refuse(`${read.base.filename}: a replacement must hold exactly one layer; it holds ${outcome.layers.length}.`)) as never
-      const layer = outcome.layers[0]!
-      const wantsRaster = current.store_type === 'coverageStore'
-      if ((layer.kind === 'raster') !== wantsRaster) return void (await refuse(`${read.base.filename}: a ${wantsRaster ? 'raster' : 'vector'} layer can only be replaced by ${wantsRaster ? 'raster' : 'vector'} data.`)) as never
-      const now = clock.now()
-      const resourceDir = folder.resourceDir(current.uuid)
-      const dataFile = layer.kind === 'raster' ? folder.relative(join(resourceDir, `${current.name}-${Date.now()}${extname(layer.file) || '.tif'}`)) : null
-      folder.remove(join(resourceDir, 'original'))
-      keepOriginals(read, current.uuid)
-      if (layer.kind === 'raster') folder.adopt(layer.file, current.uuid, basename(dataFile!))
-      try {
-        await db.transaction().execute(async (trx) => {
-          const update: Record<string, unknown> = { srid: layer.epsg ? `EPSG:${layer.epsg}` : 'EPSG:4326' }
-          if (layer.nativeBbox) update.bbox_polygon = polygonOf(layer.nativeBbox)
-          if (layer.bbox4326) update.ll_bbox_polygon = polygonOf(clampLonLat(layer.bbox4326))
-          await writes.applyWithin(trx, layerId, 'layer', update)
-          await trx
-            .updateTable('layers')
-            .set((eb) => ({
-              feature_set_id: layer.kind === 'vector' ? layer.featureSetId : null,
-              feature_count: layer.kind === 'vector' ? layer.count : null,
-              data_file: dataFile,
-              last_updated: now,
-              version: eb('version', '+', 1)
-            }))
-            .where('resource_id', '=', layerId)
-            .execute()
-          if (layer.kind === 'vector') {
-            await trx.updateTable('feature_sets').set({ state: 'ready' }).where('id', '=', layer.featureSetId).execute()
-            await trx.deleteFrom('layer_attributes').where('layer_id', '=', layerId).execute()
-            const attributes = [{ attribute: 'the_geom', attribute_type: layer.geometryType as string }, ...layer.fields.map((f) => ({ attribute: f.name, attribute_type: f.type as string }))]
-            await trx
-              .insertInto('layer_attributes')
-              .values(attributes.map((a, i) => ({ layer_id: layerId, attribute: a.attribute, attribute_type: a.attribute_type, display_order: i + 1, created: now, last_updated: now })))
-              .execute()
-          }
-          if (current.feature_set_id !== null) await trx.updateTable('feature_sets').set({ state: 'dropped' }).where('id', '=', current.feature_set_id).execute()
-        })
-      } catch (error) {
-        if (dataFile) folder.remove(folder.absolute(dataFile))
-        await refuse(`${read.base.filename}: the new data could not be saved: ${(error as Error).message}`)
-      }
-      if (current.data_file) folder.remove(folder.absolute(current.data_file))
-      if (layer.thumbnail && existsSync(layer.thumbnail)) renameSync(layer.thumbnail, join(resourceDir, 'thumbnail.png'))
-      folder.remove(dir)
-      void worker.clearDropped().catch(() => undefined)
-      return layerId
+      return replaceWith(layerId, current, dir, read, form.fields.srs)
+    },
+
+    /**
+     * New data for a layer from a file already on disk (sync's offline copies): moved into an
+     * upload folder of its own and read as a replacement would be. No permission check: callers
+     * are the server's own.
+     */
+    async replaceFromFile(layerId: number, file: string, name: string): Promise<number> {
+      const current = await db
+        .selectFrom('layers as l')
+        .innerJoin('resources as r', 'r.id', 'l.resource_id')
+        .select(['l.store_type', 'l.feature_set_id', 'l.data_file', 'r.uuid', 'l.name'])
+        .where('l.resource_id', '=', layerId)
+        .executeTakeFirstOrThrow()
+      const dir = folder.newUploadDir()
+      const path = join(dir, 'base_file', safeFileName(name))
+      mkdirSync(dirname(path), { recursive: true })
+      renameSync(file, path)
+      const base: ReceivedFile = { field: 'base_file', filename: basename(path), path, size: statSync(path).size, sha256: '' }
+      const read: Form = { base, parts: { base: path, baseName: base.filename }, permissions: null, charset: undefined, metadata: null, style: null, originals: [base] }
+      return replaceWith(layerId, current, dir, read, undefined)
     },
 
     /** POST /api/v2/documents with a file part (`doc_file`): the document, its file and thumbnail. */

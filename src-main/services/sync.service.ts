@@ -336,6 +336,25 @@ export function createSyncService(deps: { db: Db; clock: Clock; secrets: SecretB
       return db.selectFrom('sync_journal').select(['id', 'run_id', 'at', 'direction', 'action', 'local_id', 'remote_pk', 'outcome', 'message']).where('remote_id', '=', id).orderBy('id', 'desc').limit(limit).execute()
     },
 
+    /** Whether a local layer is kept offline, and whether it comes from a remote at all. */
+    async offline(caller: Caller, localId: number) {
+      assertAdmin(caller)
+      const rows = await db.selectFrom('sync_bindings').select(['remote_id', 'offline', 'data_pulled', 'resource_type']).where('local_id', '=', localId).where('state', 'in', ['synced', 'conflict']).execute()
+      if (rows.length === 0) throw new NotFound('This resource is not bound to a remote.')
+      return { local_id: localId, offline: rows.some((r) => r.offline === 1), data_pulled: rows.map((r) => r.data_pulled).filter(Boolean).sort().pop() ?? null, remotes: rows.map((r) => r.remote_id) }
+    },
+
+    /** Keep a layer's data offline (downloaded at the next sync and whenever it changes there), or stop. */
+    async setOffline(caller: Caller, localId: number, body: unknown) {
+      assertAdmin(caller)
+      const request = validate(z.object({ offline: z.boolean() }).strict(), body)
+      const rows = await db.selectFrom('sync_bindings').select(['id', 'resource_type']).where('local_id', '=', localId).where('state', 'in', ['synced', 'conflict']).execute()
+      if (rows.length === 0) throw new NotFound('This resource is not bound to a remote.')
+      if (rows.some((r) => r.resource_type !== 'layer')) throw new ValidationError({ offline: ['Only layers have data to keep offline; documents bring their files with them.'] })
+      await db.updateTable('sync_bindings').set({ offline: request.offline ? 1 : 0 }).where('id', 'in', rows.map((r) => r.id)).execute()
+      return this.offline(caller, localId)
+    },
+
     /** The remote id for a base URL and account, adding it when new (the command line). */
     async ensureRemote(request: { base_url: string; username: string; password?: string; token?: string }): Promise<number> {
       const baseUrl = request.base_url.replace(/\/+$/, '')

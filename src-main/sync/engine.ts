@@ -110,6 +110,7 @@ export class SyncEngine {
     await this.assertSignedIn()
     await this.setPhase('pull')
     await this.pull()
+    await this.pullOfflineData()
     await this.setPhase('push')
     await this.push()
     if (options.reconcile) {
@@ -294,6 +295,39 @@ export class SyncEngine {
     const local = await this.comparableLocal(binding.local_id, type, remote.view)
     await this.mergeInto(binding, local, remote.view, item.last_updated)
     if (type === 'document') await this.pullDocumentFile(binding.local_id, remote.dto)
+  }
+
+  /**
+   * Layers kept offline: their data is downloaded where it changed there since the last download
+   * (or was never downloaded) and read as the local layer's new data. A failed download is
+   * journalled and tried again next time; a partial one resumes where the remote takes ranges.
+   */
+  private async pullOfflineData(): Promise<void> {
+    const due = await this.db
+      .selectFrom('sync_bindings')
+      .selectAll()
+      .where('remote_id', '=', this.deps.config.id)
+      .where('offline', '=', 1)
+      .where('resource_type', '=', 'layer')
+      .where('local_id', 'is not', null)
+      .where('remote_pk', 'is not', null)
+      .where((eb) => eb.or([eb('data_pulled', 'is', null), eb('data_pulled', '<', eb.ref('remote_last_updated'))]))
+      .execute()
+    for (const binding of due) {
+      this.check()
+      try {
+        const layer = await this.deps.remote.detail('layer', binding.remote_pk!)
+        if (!layer) continue
+        const part = this.deps.local.transferPath(`${binding.local_uuid}-data`)
+        const name = await this.deps.remote.layerData(layer, part)
+        await this.deps.local.replaceLayerData(binding.local_id!, part, name)
+        await this.db.updateTable('sync_bindings').set({ data_pulled: layer.last_updated }).where('id', '=', binding.id).execute()
+        await this.journal('pull', 'data', 'ok', { local: binding.local_id, remote: binding.remote_pk }, `${name} (${layer.title})`)
+      } catch (error) {
+        if (error instanceof SyncCancelled || error instanceof TransientError) throw error
+        await this.journal('pull', 'data', 'failed', { local: binding.local_id, remote: binding.remote_pk }, describe(error))
+      }
+    }
   }
 
   private async insertBinding(b: { type: string; remotePk: number | null; remoteUuid: string | null; localId: number; localUuid: string; state: Binding['state'] }): Promise<Binding> {

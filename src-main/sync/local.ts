@@ -36,7 +36,18 @@ function systemCaller(system: SystemIds, userId: number, username: string): Call
  */
 export class LocalStore {
   constructor(
-    private readonly deps: { db: Db; sqlite: Sqlite.Database; folder: DataFolder; clock: Clock; system: SystemIds; resources: ResourceService; writes: ResourceWriteService; adminId: number }
+    private readonly deps: {
+      db: Db
+      sqlite: Sqlite.Database
+      folder: DataFolder
+      clock: Clock
+      system: SystemIds
+      resources: ResourceService
+      writes: ResourceWriteService
+      adminId: number
+      /** Reads a file as a layer's new data (the ingest service's replacement path). */
+      replaceLayerData: (layerId: number, file: string, name: string) => Promise<number>
+    }
   ) {}
 
   private get admin(): Caller {
@@ -173,6 +184,11 @@ export class LocalStore {
         .where('resource_id', '=', id)
         .execute()
     })
+  }
+
+  /** A downloaded file becomes a local layer's data (read by the ingest worker, as a replacement). */
+  replaceLayerData(id: number, file: string, name: string): Promise<number> {
+    return this.deps.replaceLayerData(id, file, name)
   }
 
   /** A temporary path for a transfer, kept across runs so a download can resume. */

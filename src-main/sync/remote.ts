@@ -1,4 +1,4 @@
-import { createWriteStream, existsSync, openAsBlob, statSync } from 'node:fs'
+import { createWriteStream, existsSync, openAsBlob, rmSync, statSync } from 'node:fs'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { basename } from 'node:path'
@@ -182,6 +182,26 @@ export class Remote {
     const page = await this.listPage('layers', { 'filter{alternate}': alternate, page_size: '2' })
     if (page.items.length !== 1) throw new Error(`the remote imported the layer but ${alternate} cannot be found in its layers`)
     return page.items[0]!
+  }
+
+  /**
+   * A layer's data as a file: a Mapshelf remote's export (GeoJSON) or raster route, else GeoNode's
+   * WFS (GeoJSON output) for vector layers. Answers the file name to read it as.
+   */
+  async layerData(layer: ResourceDto, dest: string): Promise<string> {
+    const base = this.options.baseUrl.replace(/\/+$/, '')
+    const raster = layer.storeType === 'coverageStore'
+    const name = String(layer.name ?? layer.alternate ?? `layer-${layer.pk}`).replace(/^.*:/, '')
+    try {
+      await this.download(`${base}/api/v2/mapshelf/layers/${layer.pk}/${raster ? 'raster' : 'export?format=geojson'}`, dest)
+      return `${name}.${raster ? 'tif' : 'geojson'}`
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status === 404) || raster) throw error
+    }
+    const wfs = new URLSearchParams({ service: 'WFS', version: '1.0.0', request: 'GetFeature', typeName: String(layer.alternate), outputFormat: 'application/json' })
+    rmSync(dest, { force: true })
+    await this.download(`${base}/geoserver/ows?${wfs}`, dest)
+    return `${name}.geojson`
   }
 
   /**

@@ -230,4 +230,33 @@ describe('the sync panel', { timeout: 90_000 }, () => {
     }
     await expect.poll(() => text(page, 'status-sync')).toContain('up to date')
   })
+
+  it('keeps a remote layer\'s data offline from its resource page: downloaded at the next sync', async () => {
+    const { page, server } = app
+    const geojson = JSON.stringify({ type: 'FeatureCollection', features: [{ type: 'Feature', properties: { site: 'North' }, geometry: { type: 'Point', coordinates: [8, 47] } }, { type: 'Feature', properties: { site: 'South' }, geometry: { type: 'Point', coordinates: [8.5, 46] } }] })
+    const form = new FormData()
+    form.append('layer_title', 'Spring sites')
+    form.append('base_file', new Blob([geojson]), 'spring-sites.geojson')
+    const uploaded = await fetch(`${remote.url}/api/v2/uploads/upload/`, { method: 'POST', body: form, headers: { authorization: `Basic ${Buffer.from(`admin:${REMOTE_PASSWORD}`).toString('base64')}` } })
+    expect(uploaded.status).toBe(200)
+    const runToEnd = async () => {
+      expect((await request(server, '/api/v2/mapshelf/sync/remotes/1/start', { who: 'admin', method: 'POST' })).status).toBe(202)
+      await expect.poll(async () => (await request(server, '/api/v2/mapshelf/sync/remotes/1/status', { who: 'admin' })).body.status.running, { timeout: SYNC_TIMEOUT }).toBe(false)
+    }
+    await runToEnd()
+    const local = (await request(server, '/api/v2/layers?filter{title}=Spring%20sites', { who: 'admin' })).body.layers[0]
+    expect(local).toBeDefined()
+    await open(page, server, `/resources/${local.pk}`)
+    await page.waitForSelector('[data-testid="offline"][data-offline="no"]')
+    expect(await text(page, 'offline-detail')).toContain('Only the metadata is kept')
+    await page.check('[data-testid="offline-toggle"]')
+    await page.waitForSelector('[data-testid="offline"][data-offline="yes"]')
+    expect(await text(page, 'offline-detail')).toContain('Downloaded at the next sync')
+    await runToEnd()
+    await page.reload()
+    await page.waitForSelector('[data-testid="offline"][data-offline="yes"]')
+    expect(await text(page, 'offline-detail')).toContain('Downloaded with the sync of')
+    const features = (await request(server, `/api/v2/mapshelf/layers/${local.pk}/features`, { who: 'admin' })).body.features as { properties: { site: string } }[]
+    expect(features.map((f) => f.properties.site).sort()).toEqual(['North', 'South'])
+  })
 })

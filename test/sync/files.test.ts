@@ -76,3 +76,47 @@ describe('files in sync', () => {
     expect(remote.attribute_set.map((a: { attribute: string }) => a.attribute)).toEqual(local.attribute_set.map((a: { attribute: string }) => a.attribute))
   })
 })
+
+describe('layers kept offline', () => {
+  it('downloads a remote layer’s data when marked, and again when it changes there', async () => {
+    const first = JSON.stringify({ type: 'FeatureCollection', features: [{ type: 'Feature', properties: { site: 'A' }, geometry: { type: 'Point', coordinates: [5, 50] } }, { type: 'Feature', properties: { site: 'B' }, geometry: { type: 'Point', coordinates: [6, 51] } }] })
+    const made = await postMultipart(pair.remote, '/api/v2/uploads/upload/', { who: 'admin', files: [fileBytes('base_file', 'sites.geojson', first)], fields: { layer_title: 'Survey sites' } })
+    expect(made.status, made.text).toBe(200)
+    const remotePk = Number((await request(pair.remote, '/api/v2/layers?filter{title}=Survey%20sites', { who: 'admin' })).body.layers[0].pk)
+    await pair.sync()
+    const localId = bindings(pair).find((b) => b.remote_pk === remotePk)!.local_id!
+    const names = async () => ((await request(pair.local, `/api/v2/mapshelf/layers/${localId}/features`, { who: 'admin' })).body.features as { properties: { site: string } }[]).map((f) => f.properties.site).sort()
+    // Metadata only until marked.
+    expect(await names()).toEqual([])
+    const unmarked = await request(pair.local, `/api/v2/mapshelf/sync/offline/${localId}`, { who: 'admin' })
+    expect(unmarked.body.offline).toMatchObject({ offline: false, data_pulled: null })
+
+    const marked = await request(pair.local, `/api/v2/mapshelf/sync/offline/${localId}`, { method: 'PUT', who: 'admin', body: { offline: true } })
+    expect(marked.status, marked.text).toBe(200)
+    expect(marked.body.offline.offline).toBe(true)
+    expect((await pair.sync()).errors).toBe(0)
+    expect(await names()).toEqual(['A', 'B'])
+    expect(journal(pair, lastRunId(pair)).filter((j: { action: string; outcome: string }) => j.action === 'data').map((j: { outcome: string }) => j.outcome)).toEqual(['ok'])
+
+    // Unchanged there: not downloaded again.
+    await pair.sync()
+    expect(journal(pair, lastRunId(pair)).filter((j: { action: string }) => j.action === 'data')).toEqual([])
+
+    // New data there: downloaded on the next sync.
+    const second = JSON.stringify({ type: 'FeatureCollection', features: [{ type: 'Feature', properties: { site: 'C' }, geometry: { type: 'Point', coordinates: [7, 52] } }] })
+    const replaced = await postMultipart(pair.remote, `/api/v2/layers/${remotePk}/replace`, { method: 'PUT', who: 'admin', files: [fileBytes('base_file', 'sites.geojson', second)] })
+    expect(replaced.status, replaced.text).toBe(200)
+    expect((await pair.sync()).errors).toBe(0)
+    expect(await names()).toEqual(['C'])
+  })
+
+  it('refuses to keep a record offline that is not a layer from a remote, naming the problem', async () => {
+    const notBound = await request(pair.local, '/api/v2/mapshelf/sync/offline/999999', { method: 'PUT', who: 'admin', body: { offline: true } })
+    expect(notBound.status).toBe(404)
+    const doc = bindings(pair).find((b) => b.resource_type === 'document' && b.local_id !== null)!
+    const refused = await request(pair.local, `/api/v2/mapshelf/sync/offline/${doc.local_id}`, { method: 'PUT', who: 'admin', body: { offline: true } })
+    expect(refused.status).toBe(400)
+    expect(Object.keys(refused.body)).toEqual(['offline'])
+    expect((await request(pair.local, `/api/v2/mapshelf/sync/offline/${doc.local_id}`, { method: 'PUT', body: { offline: true } })).status).toBe(403)
+  })
+})

@@ -4,6 +4,7 @@ import * as authGeneration from './2026_11_27_1300_auth_generation'
 import * as layerData from './2026_11_27_1400_layer_data'
 import * as resourceIds from './2026_11_27_1450_resource_ids'
 import * as sync from './2026_11_27_1500_sync'
+import * as syncOffline from './2026_11_27_1700_sync_offline'
 
 /** Every migration, listed by hand: a folder-reading provider does not survive bundling. */
 export const migrations: Record<string, Migration> = {
@@ -11,5 +12,6 @@ export const migrations: Record<string, Migration> = {
   '2026_11_27_1300_auth_generation': authGeneration,
   '2026_11_27_1400_layer_data': layerData,
   '2026_11_27_1450_resource_ids': resourceIds,
-  '2026_11_27_1500_sync': sync
+  '2026_11_27_1500_sync': sync,
+  '2026_11_27_1700_sync_offline': syncOffline
 }

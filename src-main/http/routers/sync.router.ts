@@ -49,6 +49,12 @@ export function syncRouter(s: Services): Router {
   router.post(`${PREFIX}/conflicts/:id/resolve`, async (req, res) => {
     res.json({ conflict: await s.sync.resolve(callerOf(res), idParam(req.params.id), req.body) })
   })
-  router.all([`${PREFIX}/remotes`, `${PREFIX}/remotes/:id`, `${PREFIX}/remotes/:id/:action`, `${PREFIX}/conflicts/:id/resolve`], methodNotAllowed({ writesNeedAuth: true }))
+  router.get(`${PREFIX}/offline/:localId`, async (req, res) => {
+    res.json({ offline: await s.sync.offline(callerOf(res), idParam(req.params.localId)) })
+  })
+  router.put(`${PREFIX}/offline/:localId`, async (req, res) => {
+    res.json({ offline: await s.sync.setOffline(callerOf(res), idParam(req.params.localId), req.body) })
+  })
+  router.all([`${PREFIX}/offline/:localId`, `${PREFIX}/remotes`, `${PREFIX}/remotes/:id`, `${PREFIX}/remotes/:id/:action`, `${PREFIX}/conflicts/:id/resolve`], methodNotAllowed({ writesNeedAuth: true }))
   return router
 }
