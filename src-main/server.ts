@@ -1,4 +1,5 @@
-import { mkdirSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { type Server, createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
@@ -65,7 +66,18 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const log = options.log ?? consoleLogger
   mkdirSync(config.dataDir, { recursive: true })
   useSqliteBinding(config.sqliteBinding)
-  const database = openDatabase(join(config.dataDir, DATABASE_FILE))
+  // A read-only data folder (a write-protected disk, a read-only mount) is still served, read-only:
+  // from a copy of the catalogue file in a temporary folder, with every write answered 503.
+  const readOnly = isReadOnlyFolder(config.dataDir)
+  let snapshotDir: string | null = null
+  if (readOnly) {
+    const file = join(config.dataDir, DATABASE_FILE)
+    if (!existsSync(file)) throw new Error(`The data folder ${config.dataDir} is read-only and holds no catalogue to serve.`)
+    snapshotDir = mkdtempSync(join(tmpdir(), 'mapshelf-read-only-'))
+    for (const suffix of ['', '-wal']) if (existsSync(file + suffix)) copyFileSync(file + suffix, join(snapshotDir, DATABASE_FILE + suffix))
+    log.warn(`The data folder ${config.dataDir} is read-only: serving it read-only; every change answers 503 until it is writable again.`)
+  }
+  const database = openDatabase(join(snapshotDir ?? config.dataDir, DATABASE_FILE))
   try {
     await migrateToLatest(database.db)
     const boot = bootstrapCatalogue(database.sqlite, { adminPassword: config.adminPassword, clock })
@@ -79,17 +91,21 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     const hostInUrl = config.host.includes(':') ? `[${config.host}]` : config.host === '0.0.0.0' ? '127.0.0.1' : config.host
     const url = `http://${hostInUrl}:${port}`
     const siteUrl = config.siteUrl ?? `${url}/`
-    const folder = new DataFolder(config.dataDir)
-    const recovered = folder.recover(database.sqlite)
-    if (recovered.interrupted) log.warn(`${recovered.interrupted} upload(s) were interrupted by the last stop; marked INVALID.`)
+    const folder = new DataFolder(config.dataDir, { readOnly })
+    if (!readOnly) {
+      const recovered = folder.recover(database.sqlite)
+      if (recovered.interrupted) log.warn(`${recovered.interrupted} upload(s) were interrupted by the last stop; marked INVALID.`)
+    }
     const worker = new IngestWorker(join(config.dataDir, DATABASE_FILE), config.sqliteBinding)
     const secrets = options.secrets ?? keyFileSecretBox(config.dataDir)
     const services = createServices({ db: database.db, config, clock, system: boot.system, siteUrl, sqlite: database.sqlite, folder, worker, secrets, fetch: options.fetch })
     // Features of replaced, deleted or interrupted layers are cleared off the API thread.
-    void worker.clearDropped().catch((error: Error) => {
-      if (!(error instanceof WorkerClosed)) log.warn(`clearing dropped layer data failed: ${error.message}`)
-    })
-    const app = createApp({ db: database.db, config, services, system: boot.system, log, version: VERSION, siteUrl })
+    if (!readOnly) {
+      void worker.clearDropped().catch((error: Error) => {
+        if (!(error instanceof WorkerClosed)) log.warn(`clearing dropped layer data failed: ${error.message}`)
+      })
+    }
+    const app = createApp({ db: database.db, config, services, system: boot.system, log, version: VERSION, siteUrl, readOnly })
     server.removeAllListeners('request')
     server.on('request', app)
     let closed = false
@@ -121,10 +137,26 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
         await worker.close()
         database.sqlite.pragma('wal_checkpoint(TRUNCATE)')
         await database.close()
+        if (snapshotDir) rmSync(snapshotDir, { recursive: true, force: true })
       }
     }
   } catch (error) {
     await database.close()
+    if (snapshotDir) rmSync(snapshotDir, { recursive: true, force: true })
+    throw error
+  }
+}
+
+/** Nothing can be written in the folder (EROFS, or no permission for this user). */
+function isReadOnlyFolder(dir: string): boolean {
+  const probe = join(dir, `.write-probe-${process.pid}`)
+  try {
+    writeFileSync(probe, '')
+    rmSync(probe, { force: true })
+    return false
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'EROFS' || code === 'EACCES' || code === 'EPERM') return true
     throw error
   }
 }

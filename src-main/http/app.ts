@@ -1,5 +1,5 @@
 import { extname, join } from 'node:path'
-import express, { type Express } from 'express'
+import express, { type Express, type RequestHandler } from 'express'
 import type { Config } from '../config'
 import type { Db } from '../db/database'
 import type { Services } from '../services'
@@ -26,6 +26,16 @@ export interface AppDeps {
   log: Logger
   version: string
   siteUrl: string
+  /** The data folder cannot be written: every change answers 503, reads go on. */
+  readOnly?: boolean
+}
+
+/** Serving a read-only data folder: anything but a read is refused before it is read. */
+function refuseChanges(): RequestHandler {
+  return (req, res, next) => {
+    if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') return next()
+    res.status(503).json({ detail: 'The data folder is read-only: this catalogue can be read but not changed until its folder is writable again.' })
+  }
 }
 
 /**
@@ -75,6 +85,7 @@ export function createApp(deps: AppDeps): Express {
   app.set('etag', false)
   app.set('query parser', 'simple')
   app.use(hostGuard({ host: config.host, allowedHosts: config.allowedHosts }))
+  if (deps.readOnly) app.use(refuseChanges())
   if (config.logRequests) app.use(requestLog(log))
   app.use(normalisePath())
   app.use(express.json({ limit: '2mb', strict: false }))

@@ -12,9 +12,13 @@ export class DataFolder {
   readonly files: string
   readonly uploads: string
 
-  constructor(readonly root: string) {
+  constructor(
+    readonly root: string,
+    options: { readOnly?: boolean } = {}
+  ) {
     this.files = join(root, 'files')
     this.uploads = join(root, 'tmp', 'uploads')
+    if (options.readOnly) return
     mkdirSync(this.files, { recursive: true })
     mkdirSync(this.uploads, { recursive: true })
   }
@@ -114,6 +118,7 @@ export class DataFolder {
   removeResourceDirsExcept(known: Set<string>, minAgeMs = 0): number {
     let removed = 0
     const now = Date.now()
+    if (!existsSync(this.files)) return 0
     for (const entry of readdirSync(this.files)) {
       if (known.has(entry)) continue
       if (minAgeMs > 0 && now - statSync(join(this.files, entry)).mtimeMs < minAgeMs) continue
