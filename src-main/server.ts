@@ -12,6 +12,7 @@ import { createApp } from './http/app'
 import type { Logger } from './http/errors'
 import { type Services, createServices } from './services'
 import { bootstrapCatalogue } from './services/bootstrap.service'
+import { applyPendingRestore } from './services/backup.service'
 import { DataFolder } from './ingest/data-folder'
 import { IngestWorker, WorkerClosed } from './ingest/worker-pool'
 import { type SecretBox, keyFileSecretBox } from './sync/secrets'
@@ -64,6 +65,9 @@ export interface ServerOptions {
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
   const clock = options.clock ?? systemClock()
   const log = options.log ?? consoleLogger
+  // A restore staged from the GUI takes the data folder's place before anything opens it.
+  const kept = applyPendingRestore(config.dataDir, new Date(clock.epochMs()))
+  if (kept) log.warn(`Restored the staged backup into ${config.dataDir}; the previous catalogue is kept in ${kept}.`)
   mkdirSync(config.dataDir, { recursive: true })
   useSqliteBinding(config.sqliteBinding)
   // A read-only data folder (a write-protected disk, a read-only mount) is still served, read-only:

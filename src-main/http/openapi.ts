@@ -103,6 +103,8 @@ export const OPERATIONS: Operation[] = [
   { method: 'get', path: '/api/v2/mapshelf/layers/{id}/features/', tag: 'mapshelf', summary: 'Extension: features of a vector layer in EPSG:4326 by bbox=minx,miny,maxx,maxy and limit (an even sample when more would match)' },
   { method: 'get', path: '/api/v2/mapshelf/layers/{id}/raster/', tag: 'mapshelf', summary: 'Extension: the GeoTIFF of a raster layer, with HTTP range requests' },
   { method: 'get', path: '/api/v2/mapshelf/layers/{id}/export/', tag: 'mapshelf', summary: 'Extension: every feature of a vector layer as format=geojson or format=gpkg (download permission)' },
+  { method: 'get', path: '/api/v2/mapshelf/backup/', tag: 'mapshelf', summary: 'Extension (administrators): a consistent backup of the catalogue and its files, as a zip' },
+  { method: 'post', path: '/api/v2/mapshelf/restore/', tag: 'mapshelf', summary: 'Extension (administrators): check a backup (multipart part "backup") and stage it; the next start switches to it, keeping the current folder' },
   { method: 'get', path: '/api/v2/mapshelf/resources/{id}/history/', tag: 'mapshelf', summary: 'Extension: the resource\'s history from the change log, newest first ({"history": [{seq, at, subject, op, version}]})' },
   { method: 'get', path: '/api/v2/mapshelf/resources/{id}/original/', tag: 'mapshelf', summary: 'Extension: the uploaded originals of a layer or document (one file, or a zip of several)' },
   { method: 'get', path: '/api/v2/mapshelf/sync/remotes/', tag: 'sync', summary: 'Extension (administrators): remote servers followed by sync, with their status (never their secrets)' },

@@ -19,6 +19,7 @@ import { type IngestService, createIngestService } from './ingest.service'
 import { type LayerDataService, createLayerDataService } from './layer-data.service'
 import { type HistoryService, createHistoryService } from './history.service'
 import { type SyncService, createSyncService } from './sync.service'
+import { type BackupService, createBackupService } from './backup.service'
 import { LocalStore } from '../sync/local'
 import type { SecretBox } from '../sync/secrets'
 import { ADMIN_USER_ID } from './bootstrap.service'
@@ -38,6 +39,7 @@ export interface Services {
   layerData: LayerDataService
   history: HistoryService
   sync: SyncService
+  backup: BackupService
 }
 
 export interface ServiceDeps {
@@ -84,6 +86,7 @@ export function createServices(deps: ServiceDeps): Services {
     ingest,
     layerData: createLayerDataService({ db, sqlite, folder, worker, resources }),
     history: createHistoryService({ db, resources }),
+    backup: createBackupService({ dataDir: config.dataDir, folder, clock }),
     sync: createSyncService({ db, clock, secrets, fetch: deps.fetch, local: new LocalStore({ db, sqlite, folder, clock, system, resources, writes, adminId: ADMIN_USER_ID, replaceLayerData: (id, file, name) => ingest!.replaceFromFile(id, file, name) }) })
   }
 }

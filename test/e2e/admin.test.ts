@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { ADMIN_PASSWORD, open, shot, signIn, useApp } from './app'
 
@@ -37,6 +38,25 @@ describe('users administration', () => {
     await page.waitForSelector('[data-testid="confirm-dialog"][open]')
     await page.click('[data-testid="confirm-ok"]')
     await page.waitForSelector(row('field.operator'), { state: 'detached' })
+  })
+
+  it('downloads a backup and stages it for restore, refusing a broken file with the reason', async () => {
+    const { page } = app
+    await page.waitForSelector('[data-testid="backup"]')
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="backup-download"]')])
+    expect(download.suggestedFilename()).toMatch(/^mapshelf-backup-[\d-]+\.zip$/)
+    const saved = await download.path()
+    expect(saved).toBeTruthy()
+    await page.setInputFiles('[data-testid="restore-file"]', { name: 'broken.zip', mimeType: 'application/zip', buffer: Buffer.from('not a zip at all') })
+    await page.click('[data-testid="restore-start"]')
+    await page.waitForSelector('[data-testid="restore-error"]')
+    expect(await page.locator('[data-testid="restore-error"]').textContent()).toMatch(/broken|zip|damaged|manifest/i)
+    await page.setInputFiles('[data-testid="restore-file"]', saved!)
+    await page.click('[data-testid="restore-start"]')
+    await page.waitForSelector('[data-testid="backup"][data-state="staged"]')
+    expect(await page.locator('[data-testid="restore-staged"]').textContent()).toContain('Restart Mapshelf')
+    // The staged restore waits beside this test's data folder: not for the next test's server.
+    rmSync(`${app.server.dataDir}.pending-restore`, { recursive: true, force: true })
   })
 
   it('lists a group with its members and managers', async () => {

@@ -110,6 +110,15 @@ export function layerDataRouter(s: Services): Router {
     res.end(']}')
   })
 
+  // Backup and restore (administrators): a snapshot to download; a restore staged for the next start.
+  router.get('/api/v2/mapshelf/backup', async (_req, res) => {
+    const file = await s.backup.backup(callerOf(res))
+    res.download(file.path, file.name, { dotfiles: 'allow' }, () => s.backup.discard(file.dir))
+  })
+  router.post('/api/v2/mapshelf/restore', async (req, res) => {
+    res.json(await s.backup.restore(callerOf(res), req))
+  })
+
   router.get('/api/v2/mapshelf/resources/:id/history', async (req, res) => {
     res.json({ history: await s.history.history(callerOf(res), idParam(req.params.id)) })
   })
