@@ -1,6 +1,9 @@
 import type { UploadDto } from '../src-shared/api/dto'
 import { ApiError, type UploadStepReply } from '../src-shared/client/geonode-client'
 import { client } from './api'
+import type { HistoryEntry, SyncStatus, SyncSummary } from '../src-shared/api/mapshelf'
+
+export type { HistoryEntry, SyncStatus, SyncSummary }
 
 /**
  * Calls the renderer makes beyond the shared client: the upload wizard's steps, Mapshelf's layer
@@ -31,13 +34,6 @@ export const exportUrl = (pk: number | string, format: 'geojson' | 'gpkg') => cl
 export const originalUrl = (id: number | string) => client.signedUrl(client.url(`/api/v2/mapshelf/resources/${id}/original`))
 export const documentFileUrl = (id: number | string) => client.signedUrl(client.url(`/documents/${id}/download`))
 
-export interface HistoryEntry {
-  seq: number
-  at: string
-  subject: string
-  op: 'insert' | 'update' | 'delete'
-  version: number | null
-}
 
 export async function resourceHistory(id: number | string): Promise<HistoryEntry[]> {
   return (await client.request<{ history: HistoryEntry[] }>('GET', `/api/v2/mapshelf/resources/${id}/history`)).history
@@ -117,27 +113,7 @@ export interface SyncRemote {
   status: SyncStatus
 }
 
-/** What one finished run did (the server's SyncSummary). */
-export interface SyncSummary {
-  pulled: { created: number; updated: number; deleted: number }
-  pushed: { created: number; updated: number; deleted: number }
-  conflicts: number
-  errors: number
-  reconciled: boolean
-}
 
-export interface SyncStatus {
-  phase: string
-  running: boolean
-  unfinished: boolean
-  started: string | null
-  finished: string | null
-  last_result: SyncSummary | null
-  last_error: string | null
-  progress: { done: number; total: number }
-  pending: { creates: number; updates: number; deletes: number }
-  conflicts: number
-}
 
 export interface SyncConflict {
   id: number

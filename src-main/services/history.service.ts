@@ -1,3 +1,4 @@
+import type { HistoryEntry } from '../../src-shared/api/mapshelf'
 import type { Db } from '../db/database'
 import type { Caller } from './caller'
 import type { ResourceService } from './resources.service'
@@ -19,13 +20,6 @@ const SUBJECTS: Record<string, string> = {
 const BY_ID = ['resources', 'layers', 'maps', 'documents', 'geoapps']
 const BY_PREFIX = ['resource_keywords', 'resource_tkeywords', 'resource_regions', 'resource_user_perms', 'resource_group_perms', 'document_links']
 
-export interface HistoryEntry {
-  seq: number
-  at: string
-  subject: string
-  op: 'insert' | 'update' | 'delete'
-  version: number | null
-}
 
 export type HistoryService = ReturnType<typeof createHistoryService>
 

@@ -468,6 +468,16 @@ export function createIngestService(deps: {
     }
   }
 
+  /** What a replacement needs to know of the layer it replaces. */
+  function layerToReplace(layerId: number) {
+    return db
+      .selectFrom('layers as l')
+      .innerJoin('resources as r', 'r.id', 'l.resource_id')
+      .select(['l.store_type', 'l.feature_set_id', 'l.data_file', 'r.uuid', 'l.name'])
+      .where('l.resource_id', '=', layerId)
+      .executeTakeFirstOrThrow()
+  }
+
   /** The common end of a replacement: read the files, then swap the layer's data in one transaction. */
   async function replaceWith(
     layerId: number,
@@ -605,12 +615,7 @@ export function createIngestService(deps: {
       if (!caller.authenticated) throw new NotAuthenticated()
       await resources.findVisibleId('layers', caller, layerId)
       if (!(await callerHolds(db, caller, layerId, CHANGE))) throw new PermissionDenied()
-      const current = await db
-        .selectFrom('layers as l')
-        .innerJoin('resources as r', 'r.id', 'l.resource_id')
-        .select(['l.store_type', 'l.feature_set_id', 'l.data_file', 'r.uuid', 'l.name'])
-        .where('l.resource_id', '=', layerId)
-        .executeTakeFirstOrThrow()
+      const current = await layerToReplace(layerId)
       const { dir, form, read } = await receiveLayer(req)
       return replaceWith(layerId, current, dir, read, form.fields.srs)
     },
@@ -621,12 +626,7 @@ export function createIngestService(deps: {
      * are the server's own.
      */
     async replaceFromFile(layerId: number, file: string, name: string): Promise<number> {
-      const current = await db
-        .selectFrom('layers as l')
-        .innerJoin('resources as r', 'r.id', 'l.resource_id')
-        .select(['l.store_type', 'l.feature_set_id', 'l.data_file', 'r.uuid', 'l.name'])
-        .where('l.resource_id', '=', layerId)
-        .executeTakeFirstOrThrow()
+      const current = await layerToReplace(layerId)
       const dir = folder.newUploadDir()
       const path = join(dir, 'base_file', safeFileName(name))
       mkdirSync(dirname(path), { recursive: true })

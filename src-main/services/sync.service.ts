@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { z } from 'zod'
+import type { SyncStatus } from '../../src-shared/api/mapshelf'
 import type { Clock } from '../clock'
 import type { Db } from '../db/database'
 import { Conflict, NotAuthenticated, NotFound, PermissionDenied, ValidationError } from '../http/errors'
@@ -38,18 +39,6 @@ export const ResolveRequest = z
 /** How often a sync also runs a full reconciliation (deletes, silent changes). */
 const RECONCILE_EVERY_MS = 24 * 3600_000
 
-export interface SyncStatus {
-  phase: string
-  running: boolean
-  unfinished: boolean
-  started: string | null
-  finished: string | null
-  last_result: SyncSummary | null
-  last_error: string | null
-  progress: { done: number; total: number }
-  pending: { creates: number; updates: number; deletes: number }
-  conflicts: number
-}
 
 export type SyncService = ReturnType<typeof createSyncService>
 

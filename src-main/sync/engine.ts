@@ -1,6 +1,9 @@
 import { mkdirSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import type { ResourceDto } from '../../src-shared/api/dto'
+import type { SyncSummary } from '../../src-shared/api/mapshelf'
+
+export type { SyncSummary }
 import { ApiError } from '../../src-shared/client/geonode-client'
 import type { Clock } from '../clock'
 import type { Db } from '../db/database'
@@ -23,13 +26,6 @@ export interface RemoteConfig {
   follow_groups: string[]
 }
 
-export interface SyncSummary {
-  pulled: { created: number; updated: number; deleted: number }
-  pushed: { created: number; updated: number; deleted: number }
-  conflicts: number
-  errors: number
-  reconciled: boolean
-}
 
 const PAGE_SIZE = 100
 /** Pull asks again from a second before its cursor: writes that committed late are not missed. */
