@@ -25,6 +25,10 @@ export function openDatabase(filename: string | Buffer): OpenedDatabase {
   sqlite.pragma('synchronous = NORMAL')
   sqlite.pragma('cache_size = -65536')
   sqlite.pragma('temp_store = MEMORY')
+  // Reads map the file instead of copying each page through read(): a bbox answer of 4,000 features
+  // joins 4,000 scattered rows, and measured warm this halves its time (writes still go through
+  // the WAL, which a read-only mapping leaves safe). Address space only, not memory.
+  if (filename !== ':memory:' && !Buffer.isBuffer(filename)) sqlite.pragma(`mmap_size = ${MMAP_BYTES}`)
   registerRegexp(sqlite)
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) })
   return {
@@ -35,6 +39,9 @@ export function openDatabase(filename: string | Buffer): OpenedDatabase {
     }
   }
 }
+
+/** 1 GiB of the catalogue file mapped for reads. */
+const MMAP_BYTES = 1024 ** 3
 
 const STATEMENT_CACHE_SIZE = 400
 

@@ -7,6 +7,71 @@ const ROWS_PER_TRANSACTION = 2_000
 /** Sampling levels: level k holds about 1 / 2^(k+1) of the features (see layer_feature_index). */
 export const MAX_LEVEL = 24
 
+/**
+ * Half the width of a box in the feature set and level dimensions of layer_feature_index: a set
+ * is [set - 0.25, set + 0.25], a level [level - 0.25, level + 0.25], so `minset <= set AND
+ * maxset >= set` picks one set and `maxlevel >= L` the levels from L up.
+ */
+export const INDEX_HALF_WIDTH = 0.25
+
+/** Levels from this one up are stored first in a batch, highest first (see `storageOrder`). */
+const SAMPLED_FIRST_LEVEL = 4
+
+/**
+ * The order a batch's rows are stored in (their rowids), so a bbox answer reads few pages: the
+ * features of level >= 4 (a sixteenth) first, by level from the highest, which keeps a zoomed-out
+ * view's sample (the top levels) in a page or two per batch instead of one page per feature; then
+ * the rest along a Hilbert curve over the batch's extent, so a zoomed-in view finds its features
+ * next to each other. Features without geometry keep their place at the end. Feature ids (`fid`)
+ * stay in source order; only the rowids follow this order.
+ */
+export function storageOrder<T extends { fid: number; box: Bbox | null }>(rows: T[]): T[] {
+  let minx = Infinity
+  let miny = Infinity
+  let maxx = -Infinity
+  let maxy = -Infinity
+  for (const { box } of rows) {
+    if (!box) continue
+    if (box[0] < minx) minx = box[0]
+    if (box[1] < miny) miny = box[1]
+    if (box[2] > maxx) maxx = box[2]
+    if (box[3] > maxy) maxy = box[3]
+  }
+  if (!(maxx >= minx && maxy >= miny)) return rows
+  const sx = maxx > minx ? 65535 / (maxx - minx) : 0
+  const sy = maxy > miny ? 65535 / (maxy - miny) : 0
+  const keyed = rows.map((row, index) => {
+    if (!row.box) return { row, key: Number.MAX_SAFE_INTEGER, index }
+    const level = samplingLevel(row.fid)
+    const band = level >= SAMPLED_FIRST_LEVEL ? MAX_LEVEL + 1 - level : MAX_LEVEL + 1
+    const x = Math.round(((row.box[0] + row.box[2]) / 2 - minx) * sx)
+    const y = Math.round(((row.box[1] + row.box[3]) / 2 - miny) * sy)
+    return { row, key: band * 2 ** 32 + hilbertIndex(x, y), index }
+  })
+  keyed.sort((a, b) => a.key - b.key || a.index - b.index)
+  return keyed.map((k) => k.row)
+}
+
+/** Position of (x, y), each 0..65535, along a Hilbert curve over a 65,536-cell square (0 .. 2^32 - 1). */
+export function hilbertIndex(x: number, y: number): number {
+  let d = 0
+  for (let s = 1 << 15; s > 0; s >>>= 1) {
+    const rx = (x & s) > 0 ? 1 : 0
+    const ry = (y & s) > 0 ? 1 : 0
+    d += s * s * ((3 * rx) ^ ry)
+    if (ry === 0) {
+      if (rx === 1) {
+        x = 65535 - x
+        y = 65535 - y
+      }
+      const t = x
+      x = y
+      y = t
+    }
+  }
+  return d
+}
+
 /** A well-mixed level for a feature number: the count of trailing zero bits of a 32-bit hash. */
 export function samplingLevel(fid: number): number {
   let h = Math.imul(fid ^ 0x9e3779b9, 0x85ebca6b)
@@ -40,11 +105,13 @@ export class FeatureSetWriter {
     this.insertFeature = sqlite.prepare('INSERT INTO layer_features (feature_set_id, fid, feature) VALUES (?, ?, ?)')
     this.insertIndex = sqlite.prepare('INSERT INTO layer_feature_index (id, minx, maxx, miny, maxy, minset, maxset, minlevel, maxlevel) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
     this.flushRows = sqlite.transaction((rows: { fid: number; text: string; box: Bbox | null }[]) => {
-      for (const row of rows) {
-        const rowid = this.insertFeature.run(this.id, row.fid, row.text).lastInsertRowid
+      const set = this.id
+      for (const row of storageOrder(rows)) {
+        const rowid = this.insertFeature.run(set, row.fid, row.text).lastInsertRowid
         if (!row.box) continue
         const level = samplingLevel(row.fid)
-        this.insertIndex.run(rowid, row.box[0], row.box[2], row.box[1], row.box[3], this.id, this.id, level, level)
+        // Every dimension gets a width (see migration 2026_11_27_1600_feature_index).
+        this.insertIndex.run(rowid, row.box[0], row.box[2], row.box[1], row.box[3], set - INDEX_HALF_WIDTH, set + INDEX_HALF_WIDTH, level - INDEX_HALF_WIDTH, level + INDEX_HALF_WIDTH)
       }
       this.sqlite.prepare('UPDATE feature_sets SET feature_count = feature_count + ? WHERE id = ?').run(rows.length, this.id)
     })

@@ -209,7 +209,8 @@ async function shxRecordCount(shx: string, shp: string, file: string): Promise<n
 }
 
 /**
- * Reads a shapefile: geometry from the .shp (through the shapefile package), attributes from the
+ * Reads a shapefile: geometry from the .shp (its header checked by the shapefile package, its
+ * records decoded from large blocks here), attributes from the
  * .dbf in the charset given by the .cpg, else the `charset` option, else the dBase language driver.
  * Features stream in batches; the files are read record by record, never whole.
  */
@@ -267,7 +268,7 @@ export async function openShapefile(paths: ShapefilePaths, options: { charset?: 
     fields,
     charset: charsetLabel(charset),
     countHint: header.records,
-    features: () => readFeatures(paths.shp, paths.dbf as string, header, charset, file)
+    features: () => readFeatures(paths.shp, paths.dbf as string, header, charset, shapeType, file)
   }
 }
 
@@ -285,20 +286,206 @@ async function pickCharset(cpg: string | undefined, option: string | undefined, 
   return LANGUAGE_DRIVERS[languageDriver] ?? 'cp1252'
 }
 
+/** Bytes of .shp read at a time: large reads, one buffer reused for the whole file. */
+const SHP_BLOCK = 1 << 20
+
+type Point2 = [number, number]
+
+/**
+ * Reads .shp records from large blocks of the file and decodes them from the buffer (the shapefile
+ * package reads each record through two promises and copies; this is several times faster and its
+ * memory stays one block). Geometry is decoded as the shapefile package does it: Z and M are
+ * dropped, one-part lines are LineStrings, polygon rings are grouped into polygons by orientation
+ * (clockwise = outer) and containment. A record whose header is corrupt is skipped as the package
+ * skips it: scanning ahead in 4-byte steps to the next record with the expected number.
+ */
+class ShpRecords {
+  private buffer = Buffer.allocUnsafe(SHP_BLOCK)
+  private start = 0
+  private end = 0
+  private position = 100
+  private eof = false
+  private index = 0
+
+  constructor(
+    private readonly handle: FileHandle,
+    private readonly type: number
+  ) {}
+
+  /** At least `n` bytes from `start` in the buffer, unless the file ends first (then false). */
+  private async ensure(n: number): Promise<boolean> {
+    while (this.end - this.start < n) {
+      if (this.eof) return false
+      if (this.start > 0) {
+        this.buffer.copy(this.buffer, 0, this.start, this.end)
+        this.end -= this.start
+        this.start = 0
+      }
+      if (n > this.buffer.length) {
+        const bigger = Buffer.allocUnsafe(Math.max(n, this.buffer.length * 2))
+        this.buffer.copy(bigger, 0, 0, this.end)
+        this.buffer = bigger
+      }
+      const { bytesRead } = await this.handle.read(this.buffer, this.end, this.buffer.length - this.end, this.position)
+      if (bytesRead === 0) this.eof = true
+      this.position += bytesRead
+      this.end += bytesRead
+    }
+    return true
+  }
+
+  /** The next record's geometry (null for a null shape); `done` at the end of the file. */
+  async next(): Promise<{ done: boolean; value: Geometry | null }> {
+    this.index++
+    if (!(await this.ensure(12))) return { done: true, value: null }
+    for (;;) {
+      const b = this.buffer
+      const length = b.readInt32BE(this.start + 4) * 2 - 4
+      const type = b.readInt32LE(this.start + 8)
+      if (length >= 0 && (type === 0 || type === this.type)) {
+        if (!(await this.ensure(12 + length))) return { done: true, value: null }
+        const at = this.start + 8
+        this.start += 12 + length
+        return { done: false, value: type === 0 ? null : this.parse(at, length + 4) }
+      }
+      // Corrupt header: move on 4 bytes at a time to the record numbered as expected.
+      do {
+        this.start += 4
+        if (!(await this.ensure(12))) return { done: true, value: null }
+      } while (this.buffer.readInt32BE(this.start) !== this.index)
+    }
+  }
+
+  /** Decodes the record content at `at` (its shape type first), `size` bytes. */
+  private parse(at: number, size: number): Geometry | null {
+    const b = this.buffer
+    if (size < 4) throw new Error('record too short')
+    switch (this.type) {
+      case 1:
+      case 11:
+      case 21:
+        this.need(size, 20)
+        return { type: 'Point', coordinates: [b.readDoubleLE(at + 4), b.readDoubleLE(at + 12)] }
+      case 8:
+      case 18:
+      case 28: {
+        this.need(size, 40)
+        const n = b.readInt32LE(at + 36)
+        this.need(size, 40 + n * 16)
+        return { type: 'MultiPoint', coordinates: this.points(at + 40, n) }
+      }
+      case 3:
+      case 13:
+      case 23:
+      case 5:
+      case 15:
+      case 25: {
+        this.need(size, 44)
+        const n = b.readInt32LE(at + 36)
+        const m = b.readInt32LE(at + 40)
+        if (n < 0 || m < 0) throw new Error('negative part or point count')
+        this.need(size, 44 + n * 4 + m * 16)
+        const parts = new Array<number>(n)
+        for (let j = 0; j < n; j++) parts[j] = b.readInt32LE(at + 44 + j * 4)
+        const points = this.points(at + 44 + n * 4, m)
+        const pieces = parts.map((from, j) => points.slice(from, j + 1 < n ? parts[j + 1] : undefined))
+        if (this.type % 10 === 3) return n === 1 ? { type: 'LineString', coordinates: points } : { type: 'MultiLineString', coordinates: pieces }
+        return polygonOf(pieces)
+      }
+      default:
+        return null
+    }
+  }
+
+  private need(size: number, bytes: number): void {
+    if (bytes > size) throw new Error(`the record holds ${size} bytes, its shape needs ${bytes}`)
+  }
+
+  private points(at: number, n: number): Point2[] {
+    const b = this.buffer
+    const points = new Array<Point2>(n)
+    for (let j = 0, i = at; j < n; j++, i += 16) points[j] = [b.readDoubleLE(i), b.readDoubleLE(i + 8)]
+    return points
+  }
+}
+
+/** Rings to a Polygon or MultiPolygon, as the shapefile package groups them. */
+function polygonOf(rings: Point2[][]): Geometry {
+  const polygons: Point2[][][] = []
+  const holes: Point2[][] = []
+  for (const ring of rings) {
+    if (ringClockwise(ring)) polygons.push([ring])
+    else holes.push(ring)
+  }
+  for (const hole of holes) {
+    const home = polygons.find((polygon) => ringContainsSome(polygon[0]!, hole))
+    if (home) home.push(hole)
+    else polygons.push([hole])
+  }
+  return polygons.length === 1 ? { type: 'Polygon', coordinates: polygons[0]! } : { type: 'MultiPolygon', coordinates: polygons }
+}
+
+function ringClockwise(ring: Point2[]): boolean {
+  const n = ring.length
+  if (n < 4) return false
+  let area = ring[n - 1]![1] * ring[0]![0] - ring[n - 1]![0] * ring[0]![1]
+  for (let i = 1; i < n; i++) area += ring[i - 1]![1] * ring[i]![0] - ring[i - 1]![0] * ring[i]![1]
+  return area >= 0
+}
+
+function ringContainsSome(ring: Point2[], hole: Point2[]): boolean {
+  for (const point of hole) {
+    const c = ringContains(ring, point)
+    if (c) return c > 0
+  }
+  return false
+}
+
+function ringContains(ring: Point2[], point: Point2): number {
+  const [x, y] = point
+  let contains = -1
+  for (let i = 0, n = ring.length, j = n - 1; i < n; j = i++) {
+    const pi = ring[i]!
+    const pj = ring[j]!
+    if (segmentContains(pi, pj, point)) return 0
+    if (pi[1] > y !== pj[1] > y && x < ((pj[0] - pi[0]) * (y - pi[1])) / (pj[1] - pi[1]) + pi[0]) contains = -contains
+  }
+  return contains
+}
+
+function segmentContains(p0: Point2, p1: Point2, p2: Point2): boolean {
+  const x20 = p2[0] - p0[0]
+  const y20 = p2[1] - p0[1]
+  if (x20 === 0 && y20 === 0) return true
+  const x10 = p1[0] - p0[0]
+  const y10 = p1[1] - p0[1]
+  if (x10 === 0 && y10 === 0) return false
+  const t = (x20 * x10 + y20 * y10) / (x10 * x10 + y10 * y10)
+  return t < 0 || t > 1 ? false : t === 0 || t === 1 ? true : t * x10 === x20 && t * y10 === y20
+}
+
 async function* readFeatures(
   shpPath: string,
   dbfPath: string,
   header: DbfHeader,
   charset: string,
+  shapeType: number,
   file: string
 ): AsyncGenerator<Feature<Geometry | null>[]> {
-  let shp: Awaited<ReturnType<typeof shapefile.openShp>>
+  let shpHandle: FileHandle
   try {
-    shp = await shapefile.openShp(shpPath)
+    shpHandle = await openFile(shpPath, 'r')
   } catch (error) {
     throw new IngestError(file, `the .shp file cannot be read: ${error instanceof Error ? error.message : String(error)}`)
   }
-  const dbf = await openFile(dbfPath, 'r')
+  const shp = new ShpRecords(shpHandle, shapeType)
+  let dbf: FileHandle
+  try {
+    dbf = await openFile(dbfPath, 'r')
+  } catch (error) {
+    await shpHandle.close()
+    throw error
+  }
   const { recordLength, fields } = header
   const block = Buffer.alloc(recordLength * BATCH)
   let position = header.headerLength
@@ -315,7 +502,7 @@ async function* readFeatures(
       for (let k = 0; k < wanted; k++, index++) {
         let result: { done: boolean; value: Geometry | null }
         try {
-          result = (await shp.read()) as { done: boolean; value: Geometry | null }
+          result = await shp.next()
         } catch (error) {
           throw new IngestError(file, `record ${index + 1} cannot be read: ${error instanceof Error ? error.message : String(error)}`)
         }
@@ -331,6 +518,6 @@ async function* readFeatures(
     }
   } finally {
     await dbf.close()
-    await shp.cancel().catch(() => undefined)
+    await shpHandle.close().catch(() => undefined)
   }
 }

@@ -226,7 +226,7 @@ describe('DELETE /api/v2/layers/{pk}', () => {
     expect(res.status, res.text).toBe(204)
     expect(existsSync(dir)).toBe(false)
     expect(await pollUntil(() => featureRowsOfSet(set), (n) => n === 0, 10_000)).toBe(0)
-    expect(one('SELECT count(*) AS n FROM layer_feature_index WHERE minset = ?', set).n).toBe(0)
+    expect(one('SELECT count(*) AS n FROM layer_feature_index WHERE minset <= ? AND maxset >= ?', set, set).n).toBe(0)
     expect((await request(t.server, `/api/v2/mapshelf/layers/${pk}/features`)).status).toBe(404)
   })
 })

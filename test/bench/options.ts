@@ -20,11 +20,14 @@ export interface BenchOptions {
   ingestSizes: IngestSizes
   /** Timed runs per file for Mapshelf and for ogr2ogr (medians reported). */
   ingestRuns: number
+  /** The GUI section (test/bench/gui.ts): run it, and whether it is the only section. */
+  gui: boolean
+  guiOnly: boolean
 }
 
 export type BenchMode = 'cache' | 'no-cache'
 
-export const USAGE = `Usage: npm run bench -- [--quick] [--fresh] [--no-cache | --cache-only] [--ingest-only | --no-ingest] [--duration S] [--rounds N] [--connections N] [--warmup S] [--ingest-runs N]
+export const USAGE = `Usage: npm run bench -- [--quick] [--fresh] [--no-cache | --cache-only] [--ingest-only | --no-ingest] [--gui-only | --no-gui] [--duration S] [--rounds N] [--connections N] [--warmup S] [--ingest-runs N]
 
   --quick          smoke run: 2,000-resource catalogue, 1 round of 1 s, no warm-up; prints the table
                    without rewriting docs/benchmarks.md
@@ -42,7 +45,14 @@ export const USAGE = `Usage: npm run bench -- [--quick] [--fresh] [--no-cache | 
                    replaces only that section of docs/benchmarks.md. With --quick: 50,000 points,
                    10 MB and 5 MB files, one run each, and the file is left alone
   --no-ingest      skip the ingest and bbox section (it runs by default, after the other sections)
-  --ingest-runs N  runs per file for Mapshelf and for ogr2ogr, medians reported (default 3; --quick 1)`
+  --ingest-runs N  runs per file for Mapshelf and for ogr2ogr, medians reported (default 3; --quick 1)
+  --gui-only       only the GUI section (test/bench/gui.ts, headless Chromium against the built renderer
+                   in out/renderer: cold catalogue loads of the cached 100,000-resource bench catalogue,
+                   then frame rate while panning a map of a 100,000-point layer; about 2 min); replaces
+                   only that section of docs/benchmarks.md. Needs \`npx electron-vite build\`; seeds the
+                   bench catalogue first when no earlier run left one. With --quick: 2 loads, 2 s of panning,
+                   20,000 points, and the file is left alone
+  --no-gui         skip the GUI section (it runs by default, last)`
 
 const FULL: BenchOptions = {
   seed: { resources: 100_000, users: 1_000, groups: 100 },
@@ -56,7 +66,9 @@ const FULL: BenchOptions = {
   ingest: true,
   ingestOnly: false,
   ingestSizes: { points: 1_000_000, largeBytes: 500_000_000, shapefileBytes: 100_000_000 },
-  ingestRuns: 3
+  ingestRuns: 3,
+  gui: true,
+  guiOnly: false
 }
 
 const QUICK: Partial<BenchOptions> = {
@@ -93,12 +105,16 @@ export function parseOptions(argv: string[]): BenchOptions | null {
       'ingest-only': { type: 'boolean' },
       'no-ingest': { type: 'boolean' },
       'ingest-runs': { type: 'string' },
+      'gui-only': { type: 'boolean' },
+      'no-gui': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' }
     }
   })
   if (values.help) return null
   if (values['no-cache'] && values['cache-only']) throw new Error('--no-cache and --cache-only exclude each other')
   if (values['ingest-only'] && values['no-ingest']) throw new Error('--ingest-only and --no-ingest exclude each other')
+  if (values['gui-only'] && values['no-gui']) throw new Error('--gui-only and --no-gui exclude each other')
+  if (values['gui-only'] && values['ingest-only']) throw new Error('--gui-only and --ingest-only exclude each other')
   const base = values.quick ? { ...FULL, ...QUICK } : FULL
   return {
     ...base,
@@ -110,6 +126,8 @@ export function parseOptions(argv: string[]): BenchOptions | null {
     warmup: whole('warmup', values.warmup, base.warmup, 0),
     ingest: values['no-ingest'] !== true,
     ingestOnly: values['ingest-only'] === true,
-    ingestRuns: whole('ingest-runs', values['ingest-runs'], base.ingestRuns, 1)
+    ingestRuns: whole('ingest-runs', values['ingest-runs'], base.ingestRuns, 1),
+    gui: values['no-gui'] !== true,
+    guiOnly: values['gui-only'] === true
   }
 }

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url'
 import { DEMO_PASSWORD } from '../../src-main/seed/seed'
 import { BENCH_ADMIN_PASSWORD, type Catalogue, ensureCatalogue } from './catalogue'
 import { type ChildServer, killAllChildrenNow, startChild, stopAllChildren } from './children'
+import { guiBench } from './gui'
 import { type Target, measurePair } from './load'
 import { type WriteContext, largeWrites, loadedWrites, writeTables } from './writes'
 import { INGEST_SECTION_END, INGEST_SECTION_START, type IngestResults, ingestSection, ingestTables, runIngestBench } from './ingest'
@@ -179,16 +180,69 @@ async function ingestPart(options: BenchOptions): Promise<{ results: IngestResul
 const ingestFailed = (results: IngestResults) =>
   results.rows.some((r) => r.error !== null) || results.bbox.some((r) => r.error !== null || !r.query || r.query.errors > 0 || Object.keys(r.query.unexpected).length > 0)
 
+export const GUI_SECTION_START = '<!-- gui-bench:start -->'
+export const GUI_SECTION_END = '<!-- gui-bench:end -->'
+
+/**
+ * The GUI section (test/bench/gui.ts), between its markers: measured on a copy of the bench
+ * catalogue (seeded first if missing). A failure (no built renderer, no Chromium) becomes the
+ * section's text, so a full run still writes its other sections.
+ */
+async function guiPart(options: BenchOptions): Promise<{ failed: boolean; markdown: string }> {
+  log('Measuring the GUI rows ...')
+  const started = new Date()
+  const wrap = (body: string) =>
+    [
+      GUI_SECTION_START,
+      '## GUI',
+      '',
+      `- Date: ${started.toISOString().replace('T', ' ').slice(0, 16)} UTC; commit ${commitLabel() ?? 'unknown'}${options.quick ? ' — **quick smoke run**' : ''}`,
+      '- Headless Chromium (playwright-core) against `serve --ui-dir out/renderer` on a copy of the bench catalogue: (a) cold loads until the first page of results is drawn, each in a fresh browser context, median; (b) requestAnimationFrame intervals while panning a map of a generated point layer by mouse drags.',
+      '',
+      body,
+      '',
+      'Rerun this section alone with `npm run bench -- --gui-only` (needs `npx electron-vite build`; it replaces only this section of the file).',
+      GUI_SECTION_END
+    ].join('\n')
+  try {
+    const catalogue = await ensureCatalogue(options.seed, { fresh: false, log })
+    const { markdown } = await guiBench({
+      catalogue: catalogue.dataDir,
+      runs: options.quick ? 2 : 5,
+      panSeconds: options.quick ? 2 : 4,
+      points: options.quick ? 20_000 : 100_000,
+      log
+    })
+    log(`\ngui:\n${markdown}\n`)
+    return { failed: false, markdown: wrap(markdown.replace(/^### GUI\n\n/, '')) }
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error)
+    log(`GUI section FAILED: ${message}`)
+    return { failed: true, markdown: wrap(`**FAIL**: ${message}`) }
+  }
+}
+
+/** Replaces one marked section of docs/benchmarks.md (a run of that section alone). */
+function spliceReport(markdown: string, start: string, end: string, what: string): void {
+  mkdirSync(join(ROOT, 'docs'), { recursive: true })
+  const existing = existsSync(REPORT_FILE) ? readFileSync(REPORT_FILE, 'utf8') : '# Mapshelf HTTP benchmark\n'
+  writeFileSync(REPORT_FILE, spliceSection(existing, markdown, start, end))
+  log(`Replaced the ${what} section of ${REPORT_FILE}`)
+}
+
+/** --gui-only: that section alone; a full run replaces only its part of docs/benchmarks.md. */
+async function guiOnly(options: BenchOptions): Promise<number> {
+  const { failed, markdown } = await guiPart(options)
+  if (options.quick) log(`Quick smoke run: ${REPORT_FILE} left unchanged (a full run writes it).`)
+  else spliceReport(markdown, GUI_SECTION_START, GUI_SECTION_END, 'GUI')
+  return failed ? 1 : 0
+}
+
 /** --ingest-only: that section alone; a full run replaces only its part of docs/benchmarks.md. */
 async function ingestOnly(options: BenchOptions): Promise<number> {
   const { results, markdown } = await ingestPart(options)
   if (options.quick) log(`Quick smoke run: ${REPORT_FILE} left unchanged (a full run writes it).`)
-  else {
-    mkdirSync(join(ROOT, 'docs'), { recursive: true })
-    const existing = existsSync(REPORT_FILE) ? readFileSync(REPORT_FILE, 'utf8') : '# Mapshelf HTTP benchmark\n'
-    writeFileSync(REPORT_FILE, spliceSection(existing, markdown, INGEST_SECTION_START, INGEST_SECTION_END))
-    log(`Replaced the ingest section of ${REPORT_FILE}`)
-  }
+  else spliceReport(markdown, INGEST_SECTION_START, INGEST_SECTION_END, 'ingest')
   return ingestFailed(results) ? 1 : 0
 }
 
@@ -199,6 +253,7 @@ async function main(argv: string[]): Promise<number> {
     return 0
   }
   if (options.ingestOnly) return ingestOnly(options)
+  if (options.guiOnly) return guiOnly(options)
   const started = Date.now()
   const catalogue = await ensureCatalogue(options.seed, { fresh: options.fresh, log })
   const params = pickParams(catalogue.databaseFile, catalogue.summary.fixtures)
@@ -234,6 +289,7 @@ async function main(argv: string[]): Promise<number> {
   }
   log(`\nwrites:\n${writes}\n`)
   const ingest = options.ingest ? await ingestPart(options) : null
+  const gui = options.gui ? await guiPart(options) : null
   const info: RunInfo = {
     date: new Date(started),
     cpus: machine(),
@@ -247,8 +303,17 @@ async function main(argv: string[]): Promise<number> {
     minutes: (Date.now() - started) / 60_000
   }
   for (const section of sections) log(`\n${section.mode}:\n${resultsTable(section.rows)}\n`)
-  writeReport(markdownReport(info, sections, writes, ingest?.markdown), options)
-  const failed = sections.some((section) => section.rows.some((row) => rowFailure(row) !== null)) || (ingest !== null && ingestFailed(ingest.results))
+  // A section not measured this run keeps what an earlier run wrote (with its own date and commit).
+  const kept = (start: string, end: string) => {
+    const existing = existsSync(REPORT_FILE) ? readFileSync(REPORT_FILE, 'utf8') : ''
+    const from = existing.indexOf(start)
+    const to = existing.indexOf(end)
+    return from >= 0 && to > from ? existing.slice(from, to + end.length) : undefined
+  }
+  const ingestMarkdown = ingest?.markdown ?? kept(INGEST_SECTION_START, INGEST_SECTION_END)
+  const guiMarkdown = gui?.markdown ?? kept(GUI_SECTION_START, GUI_SECTION_END)
+  writeReport(markdownReport(info, sections, writes, ingestMarkdown, guiMarkdown), options)
+  const failed = sections.some((section) => section.rows.some((row) => rowFailure(row) !== null)) || (ingest !== null && ingestFailed(ingest.results)) || gui?.failed === true
   return failed ? 1 : 0
 }
 
