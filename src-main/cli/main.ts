@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util'
+import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
-import { mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync } from 'node:fs'
 import { systemClock } from '../clock'
 import { ConfigError, loadConfig } from '../config'
 import { openDatabase } from '../db/database'
@@ -43,7 +44,11 @@ function count(name: string, value: string | undefined, fallback?: number): numb
   return n
 }
 
+/** The renderer `npm run build` makes, served at / unless --ui-dir (or MAPSHELF_UI_DIR) says otherwise. */
+const BUILT_UI = fileURLToPath(new URL('../../out/renderer', import.meta.url))
+
 async function serve(flags: Record<string, string | boolean | undefined>): Promise<void> {
+  if (flags['ui-dir'] === undefined && !process.env.MAPSHELF_UI_DIR && existsSync(join(BUILT_UI, 'index.html'))) flags = { ...flags, 'ui-dir': BUILT_UI }
   const config = loadConfig({ flags, env: process.env })
   const server = await startServer(config)
   console.log(server.url)
