@@ -6,6 +6,7 @@
  */
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
+import { prng as random } from '../helpers/prng'
 
 export const FIXTURE_DIR = '/tmp/mapshelf-bench-ingest'
 
@@ -21,17 +22,6 @@ export interface FixtureFile {
   features: number
 }
 
-/** mulberry32: small, fast, seeded. */
-function random(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const CLASSES = ['river', 'lake', 'forest', 'village', 'town', 'summit', 'pass', 'bridge']
 const WORDS = ['Alder', 'Birch', 'Cedar', 'Dale', 'Elm', 'Fern', 'Glen', 'Heath', 'Ivy', 'Juniper', 'Kestrel', 'Linden']
