@@ -63,7 +63,13 @@ export function toView(dto: ResourceDto, perms?: PermSpecDto | null): SyncView {
     const href = typeof dto.href === 'string' ? dto.href : null
     view.doc_url = href && !/\/documents\/\d+\/download\/?$/.test(href) ? href : null
   }
-  if (perms !== undefined) view.perms = normalisePerms(perms)
+  if (perms !== undefined) {
+    // The owner always holds every right (each server forces it) and ownership is not synced, so
+    // the owner's row says nothing about the record: left out on both sides.
+    const normalised = normalisePerms(perms)
+    if (normalised && dto.owner?.username) delete normalised[`user:${dto.owner.username}`]
+    view.perms = normalised
+  }
   return view
 }
 
