@@ -1,7 +1,8 @@
 import { nodesAt, ownText, parseXml, type XmlNode } from './iso-metadata'
 import { IngestError } from './types'
 
-export type DefaultStyleGeometry = 'point' | 'line' | 'polygon' | 'raster'
+/** `any`: a style whose geometry is not known (one rule each for polygons, lines and points). */
+export type DefaultStyleGeometry = 'point' | 'line' | 'polygon' | 'raster' | 'any'
 
 /**
  * Reads an uploaded style (SLD 1.0, or SLD 1.1 with SE names). The name follows GeoNode's
@@ -47,9 +48,7 @@ export function defaultSld(layerName: string, geometryType: DefaultStyleGeometry
       <Name>${name}</Name>
       <Title>Default ${geometryType} style for ${name}</Title>
       <FeatureTypeStyle>
-        <Rule>
-${symbolizer(geometryType, fill, stroke)}
-        </Rule>
+${(geometryType === 'any' ? (['polygon', 'line', 'point'] as const) : [geometryType]).map((g) => `        <Rule>\n${symbolizer(g, fill, stroke)}\n        </Rule>`).join('\n')}
       </FeatureTypeStyle>
     </UserStyle>
   </NamedLayer>
@@ -57,7 +56,7 @@ ${symbolizer(geometryType, fill, stroke)}
 `
 }
 
-function symbolizer(geometryType: DefaultStyleGeometry, fill: string, stroke: string): string {
+function symbolizer(geometryType: Exclude<DefaultStyleGeometry, 'any'>, fill: string, stroke: string): string {
   const strokeXml = (width: number) => `<Stroke>
               <CssParameter name="stroke">${stroke}</CssParameter>
               <CssParameter name="stroke-width">${width}</CssParameter>

@@ -512,6 +512,15 @@ describe('readIsoMetadata', () => {
   })
 })
 
+describe('defaultSld for a style of unknown geometry', () => {
+  it('has one rule each for polygons, lines and points, and reads back as a valid SLD', () => {
+    const sld = defaultSld('seeded_style', 'any')
+    expect(sld.match(/<Rule>/g)).toHaveLength(3)
+    for (const symbolizer of ['PolygonSymbolizer', 'LineSymbolizer', 'PointSymbolizer']) expect(sld).toContain(`<${symbolizer}>`)
+    expect(readSld(sld, 'seeded.sld').name).toBe('seeded_style')
+  })
+})
+
 describe('readSld / defaultSld', () => {
   it('reads the UserStyle name and title from SLD 1.0', () => {
     const xml = `<?xml version="1.0"?><StyledLayerDescriptor version="1.0.0" xmlns="http://www.opengis.net/sld">

@@ -4,6 +4,7 @@ import type { Db } from '../../db/database'
 import { idParam } from '../envelope'
 import { NotFound } from '../errors'
 import { openApiDocument } from '../openapi'
+import { defaultSld } from '../../ingest/sld'
 
 export const API_FAMILIES = [
   'categories', 'documents', 'geoapps', 'geostories', 'groups', 'keywords', 'layers', 'maps', 'owners', 'regions',
@@ -12,32 +13,6 @@ export const API_FAMILIES = [
 
 const AVATAR_SVG = `<svg xmlns="http://www.w3.org/2000/svg" width="240" height="240" viewBox="0 0 24 24"><rect width="24" height="24" fill="#cfd8dc"/><circle cx="12" cy="9" r="4" fill="#78909c"/><path d="M4 22c0-4.4 3.6-7 8-7s8 2.6 8 7z" fill="#78909c"/></svg>`
 
-const xml = (text: string) => text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`)
-
-/** The style a layer gets when none was uploaded: one symbolizer each for points, lines, areas. */
-export function defaultSld(name: string): string {
-  return `<?xml version="1.0" encoding="UTF-8"?>
-<StyledLayerDescriptor version="1.0.0" xmlns="http://www.opengis.net/sld" xmlns:ogc="http://www.opengis.net/ogc">
-  <NamedLayer>
-    <Name>${xml(name)}</Name>
-    <UserStyle>
-      <Title>${xml(name)}</Title>
-      <FeatureTypeStyle>
-        <Rule>
-          <PolygonSymbolizer><Fill><CssParameter name="fill">#4f7fbf</CssParameter><CssParameter name="fill-opacity">0.5</CssParameter></Fill><Stroke><CssParameter name="stroke">#2b4f7f</CssParameter></Stroke></PolygonSymbolizer>
-        </Rule>
-        <Rule>
-          <LineSymbolizer><Stroke><CssParameter name="stroke">#2b4f7f</CssParameter><CssParameter name="stroke-width">1.5</CssParameter></Stroke></LineSymbolizer>
-        </Rule>
-        <Rule>
-          <PointSymbolizer><Graphic><Mark><WellKnownName>circle</WellKnownName><Fill><CssParameter name="fill">#4f7fbf</CssParameter></Fill></Mark><Size>6</Size></Graphic></PointSymbolizer>
-        </Rule>
-      </FeatureTypeStyle>
-    </UserStyle>
-  </NamedLayer>
-</StyledLayerDescriptor>
-`
-}
 
 export function miscRouter(deps: { db: Db; version: string }): Router {
   const router = Router()
@@ -71,7 +46,7 @@ export function miscRouter(deps: { db: Db; version: string }): Router {
       ? await deps.db.selectFrom('styles').select(['sld_body', 'name']).where('id', '=', idParam(match[1])).executeTakeFirst()
       : undefined
     if (!style) throw new NotFound()
-    res.type('application/vnd.ogc.sld+xml').send(style.sld_body ?? defaultSld(style.name))
+    res.type('application/vnd.ogc.sld+xml').send(style.sld_body ?? defaultSld(style.name, 'any'))
   })
 
   router.get('/static/mapshelf/img/avatar.svg', (_req, res) => {
