@@ -82,36 +82,60 @@ export function samplingLevel(fid: number): number {
   return Math.min(MAX_LEVEL, 31 - Math.clz32(h & -h))
 }
 
+/** Index entries per transaction when the R*Tree is filled at the end of a layer. */
+const INDEX_ROWS_PER_TRANSACTION = 20_000
+
+/** A box's place along a Hilbert curve over the whole EPSG:4326 extent (its centre, 65,536 cells a side). */
+function worldHilbertKey(box: Bbox): number {
+  const x = Math.round((((box[0] + box[2]) / 2 + 180) / 360) * 65535)
+  const y = Math.round((((box[1] + box[3]) / 2 + 90) / 180) * 65535)
+  return hilbertIndex(Math.min(65535, Math.max(0, x)), Math.min(65535, Math.max(0, y)))
+}
+
+type PendingRow = { fid: number; text: string; box: Bbox | null }
+
 /**
  * Writes one layer's features (already in EPSG:4326) into a staging feature set, in short
  * transactions on its own connection. Nobody sees the set until a layer points at it.
  * Prepared statements on better-sqlite3 directly: a million rows through a query builder would
  * spend more time building SQL than storing rows.
+ *
+ * The spatial index is filled once, at `finish`, in Hilbert order: while features are written,
+ * their boxes go to a temporary table of the connection (not logged in the WAL, gone with the
+ * connection). Inserting boxes into the R*Tree batch by batch in source order dirtied pages all
+ * over the tree in every commit, and each commit wrote them to the WAL again: 13 of the 16 s of a
+ * 100 MB shapefile. In Hilbert order each transaction touches one neighbourhood of the tree.
  */
 export class FeatureSetWriter {
   readonly id: number
   private count = 0
   private bbox: Bbox | null = null
-  private pending: { fid: number; text: string; box: Bbox | null }[] = []
+  private pending: PendingRow[] = []
+  private readonly boxes: string
   private readonly insertFeature: Sqlite.Statement
-  private readonly insertIndex: Sqlite.Statement
-  private readonly flushRows: (rows: { fid: number; text: string; box: Bbox | null }[]) => void
+  private readonly insertBox: Sqlite.Statement
+  private readonly flushRows: (rows: PendingRow[]) => void
 
   constructor(
     private readonly sqlite: Sqlite.Database,
     uploadId: number | null
   ) {
     this.id = Number(sqlite.prepare("INSERT INTO feature_sets (upload_id, state) VALUES (?, 'staging')").run(uploadId).lastInsertRowid)
+    this.boxes = `temp.feature_boxes_${this.id}`
+    sqlite.exec(
+      `CREATE TABLE ${this.boxes} (key INTEGER NOT NULL, id INTEGER NOT NULL, minx REAL NOT NULL, maxx REAL NOT NULL, miny REAL NOT NULL, maxy REAL NOT NULL, level INTEGER NOT NULL)`
+    )
     this.insertFeature = sqlite.prepare('INSERT INTO layer_features (feature_set_id, fid, feature) VALUES (?, ?, ?)')
-    this.insertIndex = sqlite.prepare('INSERT INTO layer_feature_index (id, minx, maxx, miny, maxy, minset, maxset, minlevel, maxlevel) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
-    this.flushRows = sqlite.transaction((rows: { fid: number; text: string; box: Bbox | null }[]) => {
+    this.insertBox = sqlite.prepare(`INSERT INTO ${this.boxes} (key, id, minx, maxx, miny, maxy, level) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+    this.flushRows = sqlite.transaction((rows: PendingRow[]) => {
       const set = this.id
       for (const row of storageOrder(rows)) {
         const rowid = this.insertFeature.run(set, row.fid, row.text).lastInsertRowid
         if (!row.box) continue
         const level = samplingLevel(row.fid)
-        // Every dimension gets a width (see migration 2026_11_27_1600_feature_index).
-        this.insertIndex.run(rowid, row.box[0], row.box[2], row.box[1], row.box[3], set - INDEX_HALF_WIDTH, set + INDEX_HALF_WIDTH, level - INDEX_HALF_WIDTH, level + INDEX_HALF_WIDTH)
+        // Zoomed-out views read the top levels: they go first, so a tree walk for them stays in one part of the tree.
+        const band = level >= SAMPLED_FIRST_LEVEL ? MAX_LEVEL + 1 - level : MAX_LEVEL + 1
+        this.insertBox.run(band * 2 ** 32 + worldHilbertKey(row.box), rowid, row.box[0], row.box[2], row.box[1], row.box[3], level)
       }
       this.sqlite.prepare('UPDATE feature_sets SET feature_count = feature_count + ? WHERE id = ?').run(rows.length, this.id)
     })
@@ -136,9 +160,37 @@ export class FeatureSetWriter {
     this.flushRows(rows)
   }
 
+  /** Writes what is pending, fills the spatial index from the boxes table and drops it. */
   finish(): { featureSetId: number; count: number; bbox: Bbox | null } {
     this.flush()
+    const set = this.id
+    // Appending while features stream in, then sorting once, costs less than keeping the table in key order.
+    this.sqlite.exec(`CREATE INDEX ${this.boxes}_order ON feature_boxes_${set} (key, id)`)
+    const next = this.sqlite.prepare(`SELECT key, id, minx, maxx, miny, maxy, level FROM ${this.boxes} WHERE (key, id) > (?, ?) ORDER BY key, id LIMIT ?`)
+    const insertIndex = this.sqlite.prepare('INSERT INTO layer_feature_index (id, minx, maxx, miny, maxy, minset, maxset, minlevel, maxlevel) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+    type Box = { key: number; id: number; minx: number; maxx: number; miny: number; maxy: number; level: number }
+    const fill = this.sqlite.transaction((boxes: Box[]) => {
+      // Every dimension gets a width (see migration 2026_11_27_1600_feature_index).
+      for (const b of boxes) insertIndex.run(b.id, b.minx, b.maxx, b.miny, b.maxy, set - INDEX_HALF_WIDTH, set + INDEX_HALF_WIDTH, b.level - INDEX_HALF_WIDTH, b.level + INDEX_HALF_WIDTH)
+    })
+    try {
+      let after: [number, number] = [-1, -1]
+      for (;;) {
+        const boxes = next.all(after[0], after[1], INDEX_ROWS_PER_TRANSACTION) as Box[]
+        if (boxes.length === 0) break
+        fill(boxes)
+        const last = boxes[boxes.length - 1]!
+        after = [last.key, last.id]
+      }
+    } finally {
+      this.close()
+    }
     return { featureSetId: this.id, count: this.count, bbox: this.bbox }
+  }
+
+  /** Drops the boxes table (also after a failure; the set itself is dropped by the caller). */
+  close(): void {
+    this.sqlite.exec(`DROP TABLE IF EXISTS ${this.boxes}`)
   }
 }
 

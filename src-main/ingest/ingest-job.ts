@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type Sqlite from 'better-sqlite3'
 import type { Geometry } from 'geojson'
-import { type Bbox, bboxOf, bboxToWgs84, crsFromEpsg, mergeBbox, reprojectGeometry, transformerToWgs84 } from './crs'
+import { type Bbox, type Transform, bboxOf, bboxToWgs84, crsFromEpsg, mergeBbox, reprojectGeometry, transformerToWgs84 } from './crs'
 import { type UploadedParts, openSources } from './detect'
 import { FeatureSetWriter, clearDroppedSets, dropFeatureSets } from './feature-writer'
 import { renderGeoTiffPreview } from './geotiff.reader'
@@ -110,22 +110,11 @@ async function storeVector(sqlite: Sqlite.Database, job: IngestJob, source: Vect
   written.push(writer.id)
   let nativeBbox: Bbox | null = null
   const sample: Geometry[] = []
-  let seen = 0
-  for await (const batch of source.features()) {
-    for (const feature of batch) {
-      if (!feature.geometry) continue
-      nativeBbox = mergeBbox(nativeBbox, bboxOf(feature.geometry))
-      if (!identity) feature.geometry = reprojectGeometry(feature.geometry, transform)
-      seen += 1
-      // Reservoir sample for the thumbnail: bounded memory whatever the layer's size.
-      if (sample.length < THUMBNAIL_SAMPLE) sample.push(feature.geometry)
-      else {
-        const slot = Math.floor(Math.random() * seen)
-        if (slot < THUMBNAIL_SAMPLE) sample[slot] = feature.geometry
-      }
-    }
-    writer.add(batch)
-    if (source.countHint) progress(Math.min(0.99, seen / source.countHint))
+  try {
+    await readInto(writer, source, transform, identity, (box) => (nativeBbox = mergeBbox(nativeBbox, box)), sample, progress)
+  } catch (error) {
+    writer.close()
+    throw error
   }
   const stored = writer.finish()
   if (stored.count === 0) throw new IngestError(source.file, 'the layer has no features')
@@ -149,6 +138,35 @@ async function storeVector(sqlite: Sqlite.Database, job: IngestJob, source: Vect
     fields: source.fields,
     geometryType: source.geometryType,
     charset: source.charset
+  }
+}
+
+/** Reads a source's features into the writer, reprojected, keeping a reservoir sample for the thumbnail. */
+async function readInto(
+  writer: FeatureSetWriter,
+  source: VectorSource,
+  transform: Transform,
+  identity: boolean,
+  onNativeBox: (box: Bbox | null) => void,
+  sample: Geometry[],
+  progress: Progress
+): Promise<void> {
+  let seen = 0
+  for await (const batch of source.features()) {
+    for (const feature of batch) {
+      if (!feature.geometry) continue
+      onNativeBox(bboxOf(feature.geometry))
+      if (!identity) feature.geometry = reprojectGeometry(feature.geometry, transform)
+      seen += 1
+      // Reservoir sample for the thumbnail: bounded memory whatever the layer's size.
+      if (sample.length < THUMBNAIL_SAMPLE) sample.push(feature.geometry)
+      else {
+        const slot = Math.floor(Math.random() * seen)
+        if (slot < THUMBNAIL_SAMPLE) sample[slot] = feature.geometry
+      }
+    }
+    writer.add(batch)
+    if (source.countHint) progress(Math.min(0.99, seen / source.countHint))
   }
 }
 
