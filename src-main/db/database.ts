@@ -1,5 +1,5 @@
 import Sqlite from 'better-sqlite3'
-import { Kysely, SqliteDialect } from 'kysely'
+import { type DialectAdapter, Kysely, SqliteAdapter, SqliteDialect } from 'kysely'
 import type { Database } from './schema'
 import { sqliteOptions } from './sqlite-binding'
 
@@ -30,13 +30,32 @@ export function openDatabase(filename: string | Buffer): OpenedDatabase {
   // the WAL, which a read-only mapping leaves safe). Address space only, not memory.
   if (filename !== ':memory:' && !Buffer.isBuffer(filename)) sqlite.pragma(`mmap_size = ${MMAP_BYTES}`)
   registerRegexp(sqlite)
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) })
+  const db = new Kysely<Database>({ dialect: new CatalogueDialect({ database: withStatementCache(sqlite) }) })
   return {
     db,
     sqlite,
     async close() {
       await db.destroy()
     }
+  }
+}
+
+/**
+ * SQLite runs DDL inside transactions, yet Kysely's SQLite adapter says it cannot, so its Migrator
+ * ran every statement of a migration on its own: a crash in the middle left a schema half changed
+ * and not recorded, which every later start then failed to migrate ("table ... already exists").
+ * Declaring transactional DDL makes the Migrator run the pending migrations and their records in
+ * one transaction: after a crash the catalogue is at the old schema or the new one, never between.
+ */
+class TransactionalDdlAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true
+  }
+}
+
+class CatalogueDialect extends SqliteDialect {
+  override createAdapter(): DialectAdapter {
+    return new TransactionalDdlAdapter()
   }
 }
 
