@@ -49,8 +49,8 @@ function waitExit(child: ChildProcess): Promise<void> {
  * Spawns `node --import tsx src-main/cli/main.ts serve` on the data folder (the same loader as
  * `npx tsx`, without npx's start-up) and waits for the URL it prints first.
  */
-export function spawnServer(dataDir: string, extra: string[] = [], options: { onSpawn?: (child: ChildProcess) => void; timeoutMs?: number } = {}): Promise<ServerChild> {
-  const args = ['--import', 'tsx', 'src-main/cli/main.ts', 'serve', '--data-dir', dataDir, '--port', '0', '--admin-password', ADMIN_PASSWORD, ...extra]
+export function spawnServer(dataDir: string, extra: string[] = [], options: { onSpawn?: (child: ChildProcess) => void; timeoutMs?: number; nodeArgs?: string[] } = {}): Promise<ServerChild> {
+  const args = ['--import', 'tsx', ...(options.nodeArgs ?? []), 'src-main/cli/main.ts', 'serve', '--data-dir', dataDir, '--port', '0', '--admin-password', ADMIN_PASSWORD, ...extra]
   const child = spawn(process.execPath, args, { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
   live.add(child)
   child.once('exit', () => live.delete(child))

@@ -3,6 +3,7 @@ import { fmt } from './common'
 import type { FaultResult } from './faults'
 import type { KillResult } from './kill'
 import type { LoadResult } from './load'
+import type { MigrationKillResult } from './migration-kill'
 
 export interface RunInfo {
   date: Date
@@ -21,6 +22,7 @@ export interface Results {
   kill: KillResult | null
   faults: FaultResult | null
   backup: BackupLoadResult | null
+  migrationKill: MigrationKillResult | null
   errors: string[]
 }
 
@@ -65,6 +67,7 @@ function summaryRows(r: Results): string[] {
       `| d. backup during load, restore elsewhere | backup of ${(b.backup.bytes / 1e6).toFixed(1)} MB in ${fmt(b.backup.seconds, 1)} s under ${b.load.connections} connections; ${b.changesCompared.toLocaleString('en')} changes and ${b.resourcesCompared.toLocaleString('en')} resources compared at watermark seq ${b.watermark.toLocaleString('en')} (live ended at ${b.liveMaxSeq.toLocaleString('en')}) | ${b.checks.filter((c) => c.held).length}/${b.checks.length} checks held; load: ${b.load.failures} non-2xx/errors, ${b.load.lost.length} lost | ${yes(b.problems.length === 0 && loadHeld(b.load))} |`
     )
   }
+  if (r.migrationKill) rows.push(migrationKillRow(r.migrationKill))
   return rows
 }
 
@@ -126,7 +129,103 @@ export function markdownReport(info: RunInfo, r: Results, findings: string[]): s
     out.push('| check | held? | detail |', '| --- | --- | --- |', ...b.checks.map((c) => `| ${c.name} | ${yes(c.held)} | ${c.detail.replace(/\|/g, '\\|').slice(0, 300)} |`), '')
     out.push(...loadTable(b.load), '')
   }
+  if (r.migrationKill) out.push(...migrationKillSection(info, r.migrationKill), '')
   out.push('## Findings', '', ...list(findings, 'none open'), '')
-  out.push('## Not covered here', '', '- Hostile input (fuzzing, security tests) and old-schema migration fixtures: other parts of issue 7.', '- Kill -9 during a schema migration: there is no older released schema to migrate from yet (no fixtures in test/fixtures/db); start-up kills exercise opening, migrate-to-latest (a no-op) and recovery.', '- A data folder turning read-only under a running server (the kernel refuses the remount while files are open for writing).', '')
+  out.push('## Not covered here', '', '- Hostile input (fuzzing, security tests): other parts of issue 7.', '- A data folder turning read-only under a running server (the kernel refuses the remount while files are open for writing).', '')
   return out.join('\n')
 }
+
+// Check e keeps to its own summary row and its own marked section, so `--only e` can update just
+// those in an existing report (spliceMigrationKill) and other runs can carry them over.
+const E_ROW = '| e. kill -9 during schema migrations |'
+const E_BEGIN = '<!-- reliability check e: begin -->'
+const E_END = '<!-- reliability check e: end -->'
+/** Notes of reports from before check e and the schema fixtures existed, and what they now say. */
+const STALE_NOTES: [string, string | null][] = [
+  ['- Kill -9 during a schema migration:', null],
+  ['- Hostile input (fuzzing, security tests) and old-schema migration fixtures:', '- Hostile input (fuzzing, security tests): other parts of issue 7.']
+]
+
+/** What check e found and fixed while it was built; kept in its section. */
+export const MIGRATION_KILL_FIXED = [
+  'FIXED (src-main/db/database.ts): a kill -9 inside a migration left the catalogue half migrated for good. Kysely\'s SQLite adapter declares no transactional DDL, so its Migrator ran each statement of a migration on its own and recorded the migration only at its end; a kill in between left tables, columns or triggers of a migration that the file did not record, and every later start stopped on them ("migration 2026_11_27_1400_layer_data failed: table feature_sets already exists", "... 1700_sync_offline failed: duplicate column name: offline", "... 1300_auth_generation failed: table auth_generation already exists"). Before the fix, a 30-kill run of this check left 3 of 13 rounds unable to start. A kill inside 2026_11_27_1800_feature_index between its DROP TABLE and its copy back would also have lost the whole feature index. The catalogue\'s dialect now declares transactional DDL, so the Migrator runs the pending migrations and their records in one transaction (test/unit/migrate-transaction.test.ts).'
+]
+
+function migrationKillHeld(m: MigrationKillResult): boolean {
+  return m.problems.length === 0 && m.integrityFailures === 0 && m.roundsHeld === m.rounds
+}
+
+function migrationKillRow(m: MigrationKillResult): string {
+  return `${E_ROW} ${m.kills} kills in ${m.rounds} rounds (${m.killsInMigration} inside a migration) on copies of the fixtures of ${m.steps.length} older schemas | ${m.integrityFailures} integrity failures; ${m.outcomes.between} files left between two schemas; ${m.roundsHeld}/${m.rounds} rounds finished the migration on restart with every row equal to the upgrade without kills | ${yes(migrationKillHeld(m))} |`
+}
+
+function migrationKillSection(info: RunInfo, m: MigrationKillResult): string[] {
+  return [
+    E_BEGIN,
+    '## e. kill -9 during schema migrations',
+    '',
+    `Run on ${info.date.toISOString()} (${info.mode} mode, ${(m.seconds / 60).toFixed(1)} min); machine: ${info.machine}; Node ${info.node}; commit ${info.commit ?? 'unknown'} (plus the working tree).`,
+    '',
+    'Each round copies the data folder of an older schema (test/fixtures/schemas, made by test/fixtures/schemas/make.ts; the rounds take the steps in turn, oldest first) and starts the server on it as a child process, with test/reliability/migration-probe.ts loaded: the probe only reports on stderr when migrate-to-latest starts and ends. At a random moment from its start to 1.25 × the migration\'s length without kills, the child gets SIGKILL; one to three kills a round. After each kill: `PRAGMA integrity_check`, and the schema (every table, index and trigger) must be exactly that of the migrations the file records. Then a clean start must finish the migration, and every row of every table must equal the same fixture upgraded without kills (`kysely_migration.timestamp` aside). The smoke version runs in `npm test` (test/api/migration-kill.test.ts).',
+    '',
+    '| fixture schema | migration without kills (ms) |',
+    '| --- | ---: |',
+    ...m.steps.map((step) => `| ${step} | ${fmt(m.migrationMs[step], 1)} |`),
+    '',
+    '| what | count |',
+    '| --- | ---: |',
+    `| rounds | ${m.rounds} |`,
+    `| kills | ${m.kills} |`,
+    `| kills inside a migration (between the probe's start and end) | ${m.killsInMigration} |`,
+    `| file after a kill: still at the fixture's schema | ${m.outcomes.untouched} |`,
+    `| file after a kill: at the newest schema | ${m.outcomes.complete} |`,
+    `| file after a kill: between two schemas | ${m.outcomes.between} |`,
+    `| integrity failures | ${m.integrityFailures} |`,
+    `| rounds whose restart matched the upgrade without kills | ${m.roundsHeld} |`,
+    '',
+    'Problems:',
+    '',
+    ...list(m.problems),
+    '',
+    'Findings:',
+    '',
+    ...list(MIGRATION_KILL_FIXED),
+    E_END
+  ]
+}
+
+/** Check e's row and section out of a report, to carry into a report of a run without it. */
+export function migrationKillParts(report: string): { row: string; section: string } | null {
+  const row = report.split('\n').find((line) => line.startsWith(E_ROW))
+  const begin = report.indexOf(E_BEGIN)
+  const end = report.indexOf(E_END)
+  if (!row || begin < 0 || end < begin) return null
+  return { row, section: report.slice(begin, end + E_END.length) }
+}
+
+/**
+ * Puts check e's row and section into a report: replacing earlier ones, or the row after the last
+ * summary row and the section before the findings. The rest of the report is left as it was.
+ */
+export function spliceMigrationKill(report: string, parts: { row: string; section: string }): string {
+  const lines = report.split('\n').flatMap((line) => {
+    const stale = STALE_NOTES.find(([prefix]) => line.startsWith(prefix))
+    return !stale ? [line] : stale[1] === null ? [] : [stale[1]]
+  })
+  const at = lines.findIndex((line) => line.startsWith(E_ROW))
+  if (at >= 0) lines[at] = parts.row
+  else {
+    const header = lines.findIndex((line) => line.startsWith('| check | what was tried |'))
+    let last = header + 1
+    while (header >= 0 && lines[last + 1]?.startsWith('|')) last++
+    lines.splice(last + 1, 0, parts.row)
+  }
+  let text = lines.join('\n')
+  const begin = text.indexOf(E_BEGIN)
+  const end = text.indexOf(E_END)
+  if (begin >= 0 && end > begin) return text.slice(0, begin) + parts.section + text.slice(end + E_END.length)
+  const findings = text.indexOf('\n## Findings')
+  text = findings >= 0 ? `${text.slice(0, findings)}\n${parts.section}\n${text.slice(findings)}` : `${text}\n${parts.section}\n`
+  return text
+}
+
