@@ -1,7 +1,7 @@
 import type { UploadDto } from '../src-shared/api/dto'
 import { ApiError, type UploadStepReply } from '../src-shared/client/geonode-client'
 import { client } from './api'
-import type { HistoryEntry, SyncStatus, SyncSummary } from '../src-shared/api/mapshelf'
+import { type HistoryEntry, MAX_FEATURE_LIMIT, type SyncStatus, type SyncSummary } from '../src-shared/api/mapshelf'
 
 export type { HistoryEntry, SyncStatus, SyncSummary }
 
@@ -20,7 +20,6 @@ export interface FeatureReply {
   features: { type: 'Feature'; geometry: unknown; properties: Record<string, unknown> | null; id?: string | number }[]
 }
 
-export const MAX_FEATURE_LIMIT = 50_000
 
 export function layerFeatures(pk: number | string, bbox: LonLatBox, limit: number, signal?: AbortSignal): Promise<FeatureReply> {
   return client.request('GET', `/api/v2/mapshelf/layers/${pk}/features`, {

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import type Sqlite from 'better-sqlite3'
+import { DEFAULT_FEATURE_LIMIT, MAX_FEATURE_LIMIT } from '../../src-shared/api/mapshelf'
 import { DOWNLOAD } from '../../src-shared/api/permissions'
 import type { Db } from '../db/database'
 import { NotFound, PermissionDenied, ValidationError } from '../http/errors'
@@ -11,8 +12,6 @@ import type { Caller } from './caller'
 import { callerHolds } from './visibility'
 import type { ResourceService } from './resources.service'
 
-export const DEFAULT_FEATURE_LIMIT = 5_000
-export const MAX_FEATURE_LIMIT = 50_000
 const FEATURES_TAIL = Buffer.from(']}')
 
 export type LayerDataService = ReturnType<typeof createLayerDataService>

@@ -6,9 +6,10 @@ import VectorImageLayer from 'ol/layer/VectorImage'
 import { transformExtent } from 'ol/proj'
 import VectorSource from 'ol/source/Vector'
 import { Circle, Fill, Stroke, Style } from 'ol/style'
+import { VIEWER_MARGIN, viewerFeatureLimit } from '../../src-shared/api/mapshelf'
 import { ApiError, type GeoNodeClient } from '../../src-shared/client/geonode-client'
 import { isAbort } from '../api'
-import { layerFeatures, MAX_FEATURE_LIMIT } from '../mapshelf-api'
+import { layerFeatures } from '../mapshelf-api'
 import type { LonLatBox } from './extent'
 
 /** Whether a layer's data could be drawn: "unavailable" when the server has no data endpoint or data for it. */
@@ -32,18 +33,13 @@ export interface FeatureLoadInfo {
   limited: boolean
 }
 
-/** One feature per this many square pixels of the area loaded: enough to show density, not a flood. */
-const PIXELS_PER_FEATURE = 40
-/** The area loaded reaches this share of the view's width and height beyond each edge, so short pans need no new request. */
-const MARGIN = 0.25
 
 /** The request for a view: its extent with a margin, in EPSG:4326, and the feature limit from the view's pixels. */
 export function featureRequestOf(extent: number[], size: number[], projection: string): { bbox: LonLatBox; limit: number; loaded: number[] } {
-  const loaded = buffer(extent, Math.max(getWidth(extent), getHeight(extent)) * MARGIN)
+  const loaded = buffer(extent, Math.max(getWidth(extent), getHeight(extent)) * VIEWER_MARGIN)
   const [minx, miny, maxx, maxy] = transformExtent(loaded, projection, 'EPSG:4326')
   const bbox: LonLatBox = [Math.max(-180, minx), Math.max(-90, miny), Math.min(180, maxx), Math.min(90, maxy)]
-  const pixels = size[0] * size[1] * (1 + 2 * MARGIN) ** 2
-  return { bbox, limit: Math.max(500, Math.min(MAX_FEATURE_LIMIT, Math.round(pixels / PIXELS_PER_FEATURE))), loaded }
+  return { bbox, limit: viewerFeatureLimit(size[0]!, size[1]!), loaded }
 }
 
 export interface VectorHandle {

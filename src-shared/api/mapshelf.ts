@@ -31,3 +31,22 @@ export interface SyncStatus {
   pending: { creates: number; updates: number; deletes: number }
   conflicts: number
 }
+
+/** Features by bbox (GET /api/v2/mapshelf/layers/{pk}/features): the limit when none is given, and the largest accepted. */
+export const DEFAULT_FEATURE_LIMIT = 5_000
+export const MAX_FEATURE_LIMIT = 50_000
+
+/**
+ * The map viewer asks for one feature per this many square pixels of the area it loads: about one
+ * point in a 13 px square, a dense carpet at the circle size drawn (8 px), and a quarter of the data
+ * one per 40 px² asked for (5.5 MB for a zoomed-out view of a million points; docs/benchmarks.md).
+ */
+const VIEWER_PIXELS_PER_FEATURE = 160
+/** The viewer loads this share of the view's width and height beyond each edge, so short pans need no new request. */
+export const VIEWER_MARGIN = 0.25
+
+/** The feature limit the map viewer asks for a view of `width` × `height` pixels and its margin. */
+export function viewerFeatureLimit(width: number, height: number): number {
+  const pixels = width * height * (1 + 2 * VIEWER_MARGIN) ** 2
+  return Math.max(500, Math.min(MAX_FEATURE_LIMIT, Math.round(pixels / VIEWER_PIXELS_PER_FEATURE)))
+}
