@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Sqlite from 'better-sqlite3'
@@ -114,6 +114,7 @@ describe.each(STEPS)('a data folder of schema %s', (step) => {
     })
 
   beforeAll(async () => {
+    if (!existsSync(join(fixtureDir(step), DATABASE_FILE))) throw new Error(`no fixture for the schema step ${step}: make it with npx tsx test/fixtures/schemas/make.ts ${step}`)
     cpSync(fixtureDir(step), dataDir, { recursive: true })
     before = catalogueRows(file)
     server = await start()
@@ -203,8 +204,8 @@ describe.each(STEPS)('a data folder of schema %s', (step) => {
       if (r.map) {
         expect(dto).toMatchObject({ zoom: r.map.zoom, projection: 'EPSG:3857', center_x: r.map.center_x, center_y: r.map.center_y })
         const layers = await body(server, `/api/v2/maps/${r.id}/layers`)
-        expect(layers.map((l: any) => [l.name, l.store, l.stack_order, l.format, l.opacity, l.styles, l.visibility, l.local, l.source_params])).toEqual(
-          r.map.layers.map((l) => [l.name, l.store, l.stack_order, l.format, l.opacity, l.styles, l.visibility === 1, l.local === 1, l.source_params])
+        expect(layers.map((l: any) => [l.name, l.store, l.stack_order, l.format, l.opacity, l.styles, l.transparent, l.visibility, l.local, l.source_params])).toEqual(
+          r.map.layers.map((l) => [l.name, l.store, l.stack_order, l.format, l.opacity, l.styles, l.transparent === 1, l.visibility === 1, l.local === 1, l.source_params])
         )
       }
       if (r.document) {
