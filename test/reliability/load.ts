@@ -28,6 +28,11 @@ export interface LoadResult {
   totalRequests: number
   failures: number
   rss: { start: number; end: number; peak: number; afterWarmup: number; samples: number[] }
+  /**
+   * What the server keeps after a full garbage collection (test/reliability/gc-probe.ts), after the
+   * warm-up, halfway and at the end of the run: a leak grows it, V8's lazily grown heap does not.
+   */
+  retained: { warm: Retained | null; mid: Retained | null; end: Retained | null }
   acked: { patch: number; setPerms: number; uploads: number }
   lost: string[]
   /** The server's last stderr lines (a 500 logs its stack there). */
@@ -46,6 +51,41 @@ export interface LoadOptions {
   midway?: (server: ServerChild) => Promise<unknown>
   /** Leave the server running for the caller (it must stop it). */
   keepServer?: (server: ServerChild) => void
+}
+
+/** The line test/reliability/gc-probe.mjs prints on SIGUSR2 starts with this. */
+const GC_PROBE_PREFIX = 'mapshelf-gc-probe '
+
+export interface Retained {
+  heapUsedMb: number
+  externalMb: number
+  rssAnonMb: number
+  rssFileMb: number
+}
+
+/** Allowed growth of the retained heap over the second half of a run: a twentieth, and at least 8 MB. */
+export function retainedGrowthLimitMb(mid: Retained): number {
+  return Math.max(8, mid.heapUsedMb * 0.05)
+}
+
+/** Asks the server's gc-probe for its retained memory; null if it does not answer within 5 s. */
+async function probeRetained(server: ServerChild): Promise<Retained | null> {
+  const before = server.stderr.filter((line) => line.startsWith(GC_PROBE_PREFIX)).length
+  try {
+    process.kill(server.pid, 'SIGUSR2')
+  } catch {
+    return null
+  }
+  const deadline = Date.now() + 5_000
+  while (Date.now() < deadline) {
+    const lines = server.stderr.filter((line) => line.startsWith(GC_PROBE_PREFIX))
+    if (lines.length > before) {
+      const parsed = JSON.parse(lines[lines.length - 1]!.slice(GC_PROBE_PREFIX.length)) as Retained & { error?: string }
+      return parsed.error ? null : parsed
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  return null
 }
 
 export type KindName = 'list' | 'search' | 'detail' | 'patch' | 'set_perms' | 'upload'
@@ -162,7 +202,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const resources = before.prepare('SELECT count(*) FROM resources').pluck().get() as number
   before.close()
 
-  const server = await spawnServer(options.dataDir)
+  const server = await spawnServer(options.dataDir, [], { nodeArgs: ['--expose-gc', '--import', './test/reliability/gc-probe.mjs'] })
   const token = await bearerToken(server.url, 'admin', ADMIN_PASSWORD)
   // Pages within what an anonymous caller sees (private resources are not listed).
   const visible = ((await (await fetch(`${server.url}/api/v2/resources?page_size=1&filter{resource_type}=map`)).json()) as { total: number }).total
@@ -244,14 +284,21 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const runs = (Object.keys(options.split) as KindName[]).filter((k) => options.split[k] > 0).map((kind) => fire(kind, server.url, options.split[kind], options.seconds, requests[kind]))
   let midway: Promise<unknown> = Promise.resolve(undefined)
   const midTimer = options.midway ? setTimeout(() => (midway = options.midway!(server)), (options.seconds * 1000) / 4) : null
+  const retained: LoadResult['retained'] = { warm: null, mid: null, end: null }
+  const probes = [
+    setTimeout(() => void probeRetained(server).then((r) => (retained.warm = r)), Math.min(10_000, (options.seconds * 1000) / 6)),
+    setTimeout(() => void probeRetained(server).then((r) => (retained.mid = r)), (options.seconds * 1000) / 2)
+  ]
   let kinds: KindResult[]
   let midwayResult: unknown
   try {
     kinds = await Promise.all(runs.map((r) => r.done))
+    retained.end = await probeRetained(server)
     if (midTimer) await new Promise((resolve) => setTimeout(resolve, 10))
     midwayResult = await midway
   } finally {
     clearInterval(sampler)
+    probes.forEach(clearTimeout)
     if (midTimer) clearTimeout(midTimer)
   }
   const endRss = server.rssMb() ?? Number.NaN
@@ -277,6 +324,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     totalRequests,
     failures,
     rss: { start: startRss, end: endRss, peak: Math.max(...samples, startRss, endRss), afterWarmup: warm[0] ?? Number.NaN, samples },
+    retained,
     acked: { patch: patch.acked.size, setPerms: perms.acked.size, uploads: uploads.acked.size },
     lost,
     serverLog: [...server.stderr],

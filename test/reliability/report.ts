@@ -2,7 +2,7 @@ import type { BackupLoadResult } from './backup-load'
 import { fmt } from './common'
 import type { FaultResult } from './faults'
 import type { KillResult } from './kill'
-import type { LoadResult } from './load'
+import { type LoadResult, type Retained, retainedGrowthLimitMb } from './load'
 import type { MigrationKillResult } from './migration-kill'
 
 export interface RunInfo {
@@ -29,12 +29,19 @@ export interface Results {
 const yes = (held: boolean) => (held ? 'yes' : '**NO**')
 
 function loadHeld(load: LoadResult): boolean {
-  return load.failures === 0 && load.lost.length === 0
+  return load.failures === 0 && load.lost.length === 0 && !leaked(load)
 }
 
-/** RSS growth from the first sample after warm-up to the end, in percent. */
-export function rssGrowth(load: LoadResult): number {
-  return ((load.rss.end - load.rss.afterWarmup) / load.rss.afterWarmup) * 100
+/** Retained heap after a full GC grew over the run's second half by more than the allowance (or was not probed). */
+export function leaked(load: LoadResult): boolean {
+  const { mid, end } = load.retained
+  return !mid || !end || end.heapUsedMb - mid.heapUsedMb > retainedGrowthLimitMb(mid)
+}
+
+function retainedText(load: LoadResult): string {
+  const { warm, mid, end } = load.retained
+  const heap = (r: Retained | null) => (r ? fmt(r.heapUsedMb, 0) : '?')
+  return `heap kept after GC ${heap(warm)} → ${heap(mid)} → ${heap(end)} MB (after warm-up, halfway, end)`
 }
 
 function summaryRows(r: Results): string[] {
@@ -42,7 +49,7 @@ function summaryRows(r: Results): string[] {
   if (r.load) {
     const l = r.load
     rows.push(
-      `| a. mixed load (reads + PATCH, set_perms, uploads) | ${l.totalRequests.toLocaleString('en')} requests, ${l.connections} connections, ${l.seconds} s, ${l.resources.toLocaleString('en')} resources | ${l.failures} non-2xx/errors; ${l.acked.patch + l.acked.setPerms + l.acked.uploads} acknowledged writes, ${l.lost.length} lost; RSS ${fmt(l.rss.start, 0)} → ${fmt(l.rss.end, 0)} MB (peak ${fmt(l.rss.peak, 0)}, ${fmt(rssGrowth(l), 1)} % after warm-up) | ${yes(loadHeld(l))} |`
+      `| a. mixed load (reads + PATCH, set_perms, uploads) | ${l.totalRequests.toLocaleString('en')} requests, ${l.connections} connections, ${l.seconds} s, ${l.resources.toLocaleString('en')} resources | ${l.failures} non-2xx/errors; ${l.acked.patch + l.acked.setPerms + l.acked.uploads} acknowledged writes, ${l.lost.length} lost; ${retainedText(l)}; RSS ${fmt(l.rss.start, 0)} → ${fmt(l.rss.end, 0)} MB | ${yes(loadHeld(l))} |`
     )
   }
   if (r.kill) {
@@ -105,6 +112,12 @@ export function markdownReport(info: RunInfo, r: Results, findings: string[]): s
   if (r.load) {
     out.push('## a. Mixed load', '', 'One autocannon instance per kind, all at once, against one server; reads anonymous (lists, searches) or admin (details), writes by the admin. Each PATCH title, set_perms grantee and upload title carries a counter; after the run every acknowledged one is looked up in the database (titles, `version` moved exactly once per acknowledged PATCH, grants, one layer per acknowledged upload).', '')
     out.push(...loadTable(r.load), '')
+    const { warm, mid, end } = r.load.retained
+    const probe = (name: string, p: Retained | null) => (p ? `${name}: heap ${fmt(p.heapUsedMb, 1)} MB, external ${fmt(p.externalMb, 1)} MB, anonymous RSS ${fmt(p.rssAnonMb, 0)} MB, file-backed RSS ${fmt(p.rssFileMb, 0)} MB` : `${name}: no answer`)
+    out.push(
+      `Memory: the server runs with test/reliability/gc-probe.mjs preloaded, which on SIGUSR2 runs a full garbage collection and prints what stays allocated. A leak grows that; RSS alone cannot show one, since V8 grows its heap lazily under load and file-backed RSS is the catalogue's memory-mapped pages. Held when the heap kept after GC grows by no more than max(8 MB, 5 %) from halfway to the end (the response cache, up to 64 MB, fills in the first half). ${[probe('after warm-up', warm), probe('halfway', mid), probe('end', end)].join('; ')}.`,
+      ''
+    )
     out.push(`Server RSS sampled every second: start ${fmt(r.load.rss.start, 0)} MB, after warm-up ${fmt(r.load.rss.afterWarmup, 0)} MB, end ${fmt(r.load.rss.end, 0)} MB, peak ${fmt(r.load.rss.peak, 0)} MB (${r.load.rss.samples.length} samples: ${r.load.rss.samples.map((s) => s.toFixed(0)).join(', ')}).`, '')
     out.push('Acknowledged writes missing afterwards:', '', ...list(r.load.lost), '')
   }

@@ -17,7 +17,7 @@ import { runFaults } from './faults'
 import { runKillLoop } from './kill'
 import { FULL_SPLIT, SMOKE_SPLIT, runLoad } from './load'
 import { runMigrationKills } from './migration-kill'
-import { type Results, markdownReport, migrationKillParts, rssGrowth, spliceMigrationKill } from './report'
+import { type Results, leaked, markdownReport, migrationKillParts, spliceMigrationKill } from './report'
 
 const USAGE = `Usage: npx tsx test/reliability/run.ts [--smoke] [--only a,b,c,d,e] [--iterations N] [--seconds S]
 
@@ -119,7 +119,7 @@ async function main(argv: string[]): Promise<number> {
     ...FIXED,
     ...(results.load && results.load.failures ? [`a. load: ${results.load.failures} non-2xx/errors: ${JSON.stringify(results.load.kinds.map((k) => [k.kind, k.statuses]))}; server log: ${results.load.serverLog.filter((l) => /failed|Error/.test(l)).slice(0, 3).join(' | ')}`] : []),
     ...(results.load ? results.load.lost.map((l) => `a. load: ${l}`) : []),
-    ...(results.load && rssGrowth(results.load) > 25 ? [`a. load: RSS grew ${rssGrowth(results.load).toFixed(0)} % after warm-up`] : []),
+    ...(results.load && leaked(results.load) ? [`a. load: the heap kept after GC grew from ${results.load.retained.mid?.heapUsedMb ?? '?'} MB halfway to ${results.load.retained.end?.heapUsedMb ?? '?'} MB at the end`] : []),
     ...(results.kill ? results.kill.problems.map((p) => `b. kill loop: ${p}`) : []),
     ...(results.faults ? results.faults.problems.map((p) => `c. faults: ${p}`) : []),
     ...(results.faults ? results.faults.steps.filter((s) => s.held && /^5\d\d JSON "Internal server error/.test(s.status)).map((s) => `c. ${s.fault}: ${s.action} answers a generic 500 "Internal server error." (held as "an error", but not a clear one)`) : []),
