@@ -306,7 +306,7 @@ export function createSyncService(deps: { db: Db; clock: Clock; secrets: SecretB
       } else if (request.choice !== 'mine' && conflict.local_id !== null) {
         const value = request.choice === 'theirs' ? parse(conflict.remote_value) : (request.value as SyncValue)
         try {
-          await local.apply(conflict.local_id, conflict.resource_type, { [conflict.field]: value }, [conflict.field])
+          await local.apply(conflict.local_id, conflict.resource_type, { [conflict.field]: value }, [conflict.field], conflict.remote_id)
         } catch (error) {
           if (error instanceof ValidationError) throw new ValidationError({ value: [JSON.stringify(error.fields)] })
           throw error

@@ -1,6 +1,6 @@
 import { mkdirSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import type { ResourceDto } from '../../src-shared/api/dto'
+import type { MapLayerDto, ResourceDto } from '../../src-shared/api/dto'
 import type { SyncSummary } from '../../src-shared/api/mapshelf'
 
 export type { SyncSummary }
@@ -13,7 +13,7 @@ import type { LocalStore } from './local'
 import { ENDPOINTS, type Remote, SyncCancelled, TransientError } from './remote'
 
 export { SyncCancelled }
-import { type SyncView, merge, normalisePerms, permBody, same, toView, viewHash, writeBody } from './view'
+import { type SyncView, layerEntries, mapLayerWrite, merge, normalisePerms, parseLayerEntry, permBody, same, toView, viewHash, writeBody } from './view'
 
 type Binding = Selectable<SyncBindingTable>
 
@@ -26,6 +26,13 @@ export interface RemoteConfig {
   follow_groups: string[]
 }
 
+
+/** A remote map's layers as last read: all of them in stack order, its catalogue layers by name, and which of those sync carries. */
+interface RemoteMap {
+  layers: MapLayerDto[]
+  catalogue: Map<string, { uuid: string; pk: number }>
+  carried: Set<number>
+}
 
 const PAGE_SIZE = 100
 /** Pull asks again from a second before its cursor: writes that committed late are not missed. */
@@ -155,12 +162,68 @@ export class SyncEngine {
 
   // ---- views ---------------------------------------------------------------------------------
 
-  /** The remote record's view; grants only where the account may read them (else left out). */
+  /** The remote record's view; grants only where the account may read them (else left out); a map's catalogue layers. */
   private async remoteView(type: string, pk: number, dto?: ResourceDto | null): Promise<{ dto: ResourceDto; view: SyncView } | null> {
     const detail = dto ?? (await this.deps.remote.detail(type, pk))
     if (!detail) return null
     const perms = await this.deps.remote.perms(pk)
-    return { dto: detail, view: toView(detail, perms ?? undefined) }
+    let layers: string[] | undefined
+    if (type === 'map') {
+      const map = await this.remoteMapLayers(pk)
+      if (!map) return null
+      layers = map.entries
+    }
+    return { dto: detail, view: toView(detail, perms ?? undefined, layers) }
+  }
+
+  /** Each remote map's layer list as last read, for a push to keep what it does not compare. */
+  private readonly remoteMaps = new Map<number, RemoteMap>()
+
+  /**
+   * A remote map's catalogue layers as view entries (by the layer's uuid there), in stack order.
+   * Layers that have no copy here (not followed, not visible, or not pulled yet) cannot be carried,
+   * so they are not a difference: left out, and kept there by a push (`remoteLayersBody`). A map
+   * pulled before its layer gets it in the same run: the pull's own writes are in the change log,
+   * so the push phase compares the map again once the layer is here.
+   */
+  private async remoteMapLayers(pk: number): Promise<{ entries: string[] } | null> {
+    const read = await this.deps.remote.mapLayers(pk)
+    if (!read) return null
+    const catalogue = new Map(read.catalogue.filter((l) => l.alternate).map((l) => [l.alternate!, { uuid: l.uuid, pk: Number(l.pk) }]))
+    const ordered = [...read.layers].sort((a, b) => a.stack_order - b.stack_order || a.pk - b.pk)
+    const candidates = ordered.filter((l) => l.local && l.name !== null && catalogue.has(l.name))
+    const here = await this.deps.local.layersByRef(candidates.map((l) => catalogue.get(l.name!)!.uuid), this.deps.config.id)
+    const carried = candidates.filter((l) => here.has(catalogue.get(l.name!)!.uuid))
+    this.remoteMaps.set(pk, { layers: ordered, catalogue, carried: new Set(carried.map((l) => l.pk)) })
+    return { entries: layerEntries(carried.map((l) => ({ ref: catalogue.get(l.name!)!.uuid, opacity: l.opacity, visibility: l.visibility }))) }
+  }
+
+  /**
+   * The `layers` body a PATCH of remote map `pk` sends: the remote's layers sync does not compare
+   * (base maps, other services, catalogue layers with no copy here) stay underneath as they are;
+   * the local entries follow, each by the layer's pk there. A local layer not on the remote yet
+   * is left out and reported (a later sync adds it once the layer itself is pushed).
+   */
+  private async remoteLayersBody(binding: Binding, pk: number, entries: string[]): Promise<Record<string, unknown>[]> {
+    const there = this.remoteMaps.get(pk) ?? (await this.remoteMapLayers(pk), this.remoteMaps.get(pk))
+    const kept = (there?.layers ?? []).filter((l) => !there!.carried.has(l.pk))
+    const wanted = entries.map(parseLayerEntry)
+    const refs = wanted.map((e) => e.ref)
+    const bound = refs.length
+      ? await this.db.selectFrom('sync_bindings').select(['remote_uuid', 'remote_pk']).where('remote_id', '=', this.deps.config.id).where('remote_uuid', 'in', refs).where('remote_pk', 'is not', null).execute()
+      : []
+    const pkOf = new Map<string, number>([...[...(there?.catalogue.values() ?? [])].map((l) => [l.uuid, l.pk] as const), ...bound.map((b) => [b.remote_uuid!, b.remote_pk!] as const)])
+    const missing = wanted.filter((e) => !pkOf.has(e.ref))
+    if (missing.length) await this.journal('push', 'update', 'skipped', { local: binding.local_id, remote: pk }, `${missing.length} of the map's layers are not on the remote yet; they follow once pushed`)
+    const layers: Record<string, unknown>[] = [
+      ...kept.map((l) => {
+        // A catalogue layer with no copy here stays, by its pk there.
+        const dataset = l.local && l.name !== null ? there!.catalogue.get(l.name)?.pk : undefined
+        return dataset === undefined ? mapLayerWrite(l) : { ...mapLayerWrite(l), dataset }
+      }),
+      ...wanted.filter((e) => pkOf.has(e.ref)).map((e) => ({ dataset: pkOf.get(e.ref)!, opacity: e.opacity, visibility: e.visibility }))
+    ]
+    return layers.map((layer, index) => ({ ...layer, stack_order: index }))
   }
 
   /**
@@ -168,7 +231,7 @@ export class SyncEngine {
    * (a grant to a user the other side does not have cannot be carried, so it is not a difference).
    */
   private async comparableLocal(localId: number, type: string, remote: SyncView): Promise<SyncView> {
-    const local = await this.deps.local.view(localId, type, remote.perms !== undefined)
+    const local = await this.deps.local.view(localId, type, remote.perms !== undefined, this.deps.config.id)
     if (remote.perms !== undefined) {
       const known = await this.deps.local.knownHolders(remote.perms as Record<string, string[]> | null)
       remote.perms = restrict(remote.perms as Record<string, string[]> | null, known)
@@ -271,7 +334,7 @@ export class SyncEngine {
       }
       // Our own create whose answer was lost: bind it, do not copy it back as a new record.
       if (await this.adoptLostCreate(type, remote.dto, remote.view)) return
-      const localId = await this.deps.local.create(type, remote.dto, remote.view)
+      const localId = await this.deps.local.create(type, remote.dto, remote.view, this.deps.config.id)
       const created = await this.insertBinding({ type, remotePk: pk, remoteUuid: remote.dto.uuid, localId, localUuid: remote.dto.uuid, state: 'synced' })
       const local = await this.comparableLocal(localId, type, remote.view)
       await this.saveBase(created.id, local, item.last_updated)
@@ -345,7 +408,7 @@ export class SyncEngine {
     const open = await this.openConflictFields(binding.id)
     const toLocal = result.toLocal.filter((f) => !open.has(f))
     if (toLocal.length) {
-      await this.deps.local.apply(binding.local_id!, binding.resource_type, remote, toLocal)
+      await this.deps.local.apply(binding.local_id!, binding.resource_type, remote, toLocal, this.deps.config.id)
       this.summary.pulled.updated += 1
       await this.journal('pull', 'update', 'ok', { local: binding.local_id, remote: binding.remote_pk }, toLocal.join(', '))
     }
@@ -395,7 +458,7 @@ export class SyncEngine {
     for (const field of open) {
       await this.db.updateTable('sync_conflicts').set({ local_value: JSON.stringify(local[field] ?? null), remote_value: JSON.stringify(remote.view[field] ?? null) }).where('binding_id', '=', binding.id).where('field', '=', field).where('state', '=', 'open').execute()
     }
-    if (toLocal.length) await this.deps.local.apply(binding.local_id!, binding.resource_type, remote.view, toLocal)
+    if (toLocal.length) await this.deps.local.apply(binding.local_id!, binding.resource_type, remote.view, toLocal, this.deps.config.id)
     if (result.conflicts.length) await this.recordConflicts(binding, result.conflicts, base, local, remote.view)
     if (toRemote.length) {
       const fields = toRemote.filter((f) => f !== 'perms')
@@ -421,14 +484,16 @@ export class SyncEngine {
 
   /** PATCH the fields; publishing flags the account may not set are dropped and the rest sent again. */
   private async patchRemote(binding: Binding, local: SyncView, fields: string[]): Promise<void> {
+    const body = writeBody(local, fields)
+    if (binding.resource_type === 'map' && fields.includes('layers')) body.layers = await this.remoteLayersBody(binding, binding.remote_pk!, (local.layers as string[] | undefined) ?? [])
     try {
-      await this.deps.remote.patch(binding.resource_type, binding.remote_pk!, writeBody(local, fields))
+      await this.deps.remote.patch(binding.resource_type, binding.remote_pk!, body)
     } catch (error) {
       const publishing: string[] = fields.filter((f) => f === 'is_published' || f === 'featured')
       if (!(error instanceof ApiError && error.status === 403 && publishing.length)) throw error
       const rest = fields.filter((f) => !publishing.includes(f))
       await this.journal('push', 'update', 'skipped', { local: binding.local_id, remote: binding.remote_pk }, `this account may not change ${publishing.join(', ')} there`)
-      if (rest.length) await this.deps.remote.patch(binding.resource_type, binding.remote_pk!, writeBody(local, rest))
+      if (rest.length) await this.deps.remote.patch(binding.resource_type, binding.remote_pk!, rest.includes('layers') ? { ...writeBody(local, rest), layers: body.layers } : writeBody(local, rest))
     }
   }
 
@@ -487,7 +552,7 @@ export class SyncEngine {
    */
   private async pushCreate(binding: Binding): Promise<void> {
     const type = binding.resource_type
-    const local = await this.deps.local.view(binding.local_id!, type, true)
+    const local = await this.deps.local.view(binding.local_id!, type, true, this.deps.config.id)
     const dto = await this.deps.local.render(binding.local_id!, type)
     let created: ResourceDto | null = null
     if (binding.create_started && binding.last_synced) created = await this.findLostCreate(type, dto.title, binding.create_started)

@@ -12,7 +12,7 @@ import { applyPermSpec } from '../services/permissions.service'
 import type { ResourceWriteService } from '../services/resource-writes.service'
 import type { ResourceService } from '../services/resources.service'
 import type { ResourceEndpoint } from '../services/serializers/resource.serializer'
-import { type SyncView, permBody, toView, writeBody } from './view'
+import { type SyncView, layerEntries, mapLayerWrite, parseLayerEntry, permBody, toView, writeBody } from './view'
 
 const ENDPOINT: Record<string, ResourceEndpoint> = {
   layer: 'layers',
@@ -66,10 +66,53 @@ export class LocalStore {
     return this.deps.resources.renderOne(endpointOf(type), this.admin, id)
   }
 
-  /** The record as sync compares it; `withPerms` adds grants restricted to holders known here. */
-  async view(id: number, type: string, withPerms: boolean): Promise<SyncView> {
+  /**
+   * The record as sync compares it with remote `remoteId`; `withPerms` adds grants restricted to
+   * holders known here; a map carries its catalogue layers by their uuid there.
+   */
+  async view(id: number, type: string, withPerms: boolean, remoteId: number): Promise<SyncView> {
     const dto = await this.render(id, type)
-    return toView(dto, withPerms ? await this.deps.resources.getPerms(this.admin, id) : undefined)
+    const layers = type === 'map' ? await this.mapLayerEntries(id, remoteId) : undefined
+    return toView(dto, withPerms ? await this.deps.resources.getPerms(this.admin, id) : undefined, layers)
+  }
+
+  /** A map's catalogue layers in stack order, each named by its uuid on the remote where it is bound there. */
+  async mapLayerEntries(mapId: number, remoteId: number): Promise<string[]> {
+    const rows = await this.deps.db
+      .selectFrom('map_layers as ml')
+      .innerJoin('resources as r', 'r.id', 'ml.dataset_id')
+      .leftJoin('sync_bindings as b', (join) => join.onRef('b.local_id', '=', 'ml.dataset_id').on('b.remote_id', '=', remoteId))
+      .select(['r.uuid', 'b.remote_uuid', 'ml.opacity', 'ml.visibility'])
+      .where('ml.map_id', '=', mapId)
+      .orderBy('ml.stack_order')
+      .orderBy('ml.id')
+      .execute()
+    return layerEntries(rows.map((r) => ({ ref: r.remote_uuid ?? r.uuid, opacity: r.opacity, visibility: r.visibility === 1 })))
+  }
+
+  /** The local layer for each remote layer uuid that has one here (bound to it, or pulled with its uuid). */
+  async layersByRef(refs: string[], remoteId: number): Promise<Map<string, number>> {
+    if (refs.length === 0) return new Map()
+    const [same, bound] = await Promise.all([
+      this.deps.db.selectFrom('resources').select(['uuid', 'id']).where('uuid', 'in', refs).where('resource_type', '=', 'layer').execute(),
+      this.deps.db.selectFrom('sync_bindings').select(['remote_uuid', 'local_id']).where('remote_id', '=', remoteId).where('remote_uuid', 'in', refs).where('local_id', 'is not', null).execute()
+    ])
+    return new Map<string, number>([...same.map((r) => [r.uuid, r.id] as const), ...bound.map((b) => [b.remote_uuid!, b.local_id!] as const)])
+  }
+
+  /**
+   * A map's new `layers` write body: its layers outside the catalogue (base maps, services) stay
+   * as they are, underneath; the catalogue layers follow the entries (refs known here only).
+   */
+  private async layersBody(mapId: number | null, entries: string[], remoteId: number): Promise<Record<string, unknown>[]> {
+    const wanted = entries.map(parseLayerEntry)
+    const local = await this.layersByRef(wanted.map((e) => e.ref), remoteId)
+    const kept = mapId === null ? [] : (await this.deps.resources.mapLayerDtos(this.admin, mapId)).filter((l) => !l.local).sort((a, b) => a.stack_order - b.stack_order)
+    const layers: Record<string, unknown>[] = [
+      ...kept.map(mapLayerWrite),
+      ...wanted.filter((e) => local.has(e.ref)).map((e) => ({ dataset: local.get(e.ref)!, opacity: e.opacity, visibility: e.visibility }))
+    ]
+    return layers.map((layer, index) => ({ ...layer, stack_order: index }))
   }
 
   /** Which of these user and group names exist here (grants can only name those). */
@@ -97,27 +140,31 @@ export class LocalStore {
     return created.id
   }
 
-  /** Writes fields of a view to a local record (and grants, when `perms` is among them). */
-  async apply(id: number, type: string, view: SyncView, fields: string[]): Promise<void> {
+  /** Writes fields of a view to a local record (and grants, when `perms` is among them; a map's layers, when `layers` is). */
+  async apply(id: number, type: string, view: SyncView, fields: string[], remoteId: number): Promise<void> {
     if (fields.length === 0) return
     const now = this.deps.clock.now()
+    const layers = type === 'map' && fields.includes('layers') ? await this.layersBody(id, (view.layers as string[] | undefined) ?? [], remoteId) : undefined
     await this.deps.db.transaction().execute(async (trx) => {
       const body = writeBody(view, fields)
+      if (layers) body.layers = layers
       if (Object.keys(body).length) await this.deps.writes.applyWithin(trx, id, type, body)
       if (fields.includes('perms')) await applyPermSpec(trx, id, permBody(view.perms as Record<string, string[]> | null), now)
     })
   }
 
   /** A local copy of a remote record, keeping the remote's uuid (the record's global identity). */
-  async create(type: string, remote: ResourceDto, view: SyncView): Promise<number> {
+  async create(type: string, remote: ResourceDto, view: SyncView, remoteId: number): Promise<number> {
     const ownerName = remote.owner?.username
     const ownerId = ownerName ? await this.ensureUser(ownerName) : this.deps.adminId
     const taken = await this.deps.db.selectFrom('resources').select('id').where('uuid', '=', remote.uuid).executeTakeFirst()
     const now = this.deps.clock.now()
     const fields = Object.keys(view).filter((f) => f !== 'perms')
+    const layers = type === 'map' && view.layers !== undefined ? await this.layersBody(null, view.layers as string[], remoteId) : undefined
     return this.deps.db.transaction().execute(async (trx) => {
       const owner = systemCaller(this.deps.system, ownerId, ownerName ?? 'admin')
       const body: Record<string, unknown> = { ...writeBody(view, fields), resource_type: type }
+      if (layers) body.layers = layers
       if (type === 'geoapp' || type === 'geostory' || type === 'dashboard') {
         body.name = (remote.name as string | undefined) ?? `${remote.title}-${remote.pk}`
         body.owner = ownerName

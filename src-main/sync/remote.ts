@@ -2,7 +2,7 @@ import { createWriteStream, existsSync, openAsBlob, rmSync, statSync } from 'nod
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { basename } from 'node:path'
-import type { PermSpecDto, ResourceDto } from '../../src-shared/api/dto'
+import type { MapLayerDto, PermSpecDto, ResourceDto } from '../../src-shared/api/dto'
 import { ApiError, GeoNodeClient, type ListPage, type Query } from '../../src-shared/client/geonode-client'
 
 /** GeoNode 3.x list and detail endpoints per resource type (`datasets` is 4.x's name for layers). */
@@ -128,6 +128,23 @@ export class Remote {
       return await this.call(() => this.client.getPerms(pk), true)
     } catch (error) {
       if (error instanceof ApiError && (error.status === 403 || error.status === 404)) return null
+      throw error
+    }
+  }
+
+  /**
+   * A map's layers (GET /maps/{pk}/layers, in any order) and the catalogue layers among them the
+   * account may see (GET /maps/{pk}/local_layers), or null when the map is gone there.
+   */
+  async mapLayers(pk: number): Promise<{ layers: MapLayerDto[]; catalogue: ResourceDto[] } | null> {
+    try {
+      const [layers, catalogue] = await Promise.all([
+        this.call(() => this.client.request<MapLayerDto[]>('GET', `/api/v2/maps/${pk}/layers/`), true),
+        this.call(() => this.client.request<ResourceDto[]>('GET', `/api/v2/maps/${pk}/local_layers/`), true)
+      ])
+      return { layers, catalogue }
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404) return null
       throw error
     }
   }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import type { PermSpecDto, ResourceDto } from '../../src-shared/api/dto'
+import type { MapLayerDto, PermSpecDto, ResourceDto } from '../../src-shared/api/dto'
 
 /**
  * The part of a resource that sync carries, normalised so that the local and the remote rendering
@@ -48,7 +48,36 @@ export function normalisePerms(perms: PermSpecDto | null | undefined): Record<st
   return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)))
 }
 
-export function toView(dto: ResourceDto, perms?: PermSpecDto | null): SyncView {
+/** One catalogue layer of a map as sync compares it: the layer by its uuid on the remote, its opacity and visibility. */
+export interface MapLayerEntry {
+  ref: string
+  opacity: number
+  visibility: boolean
+}
+
+/**
+ * A map's catalogue layers in stack order, each as `<uuid> <opacity> visible|hidden`. The uuid is
+ * the layer's on the remote (a layer pulled from there keeps it; one pushed there is bound to it),
+ * so both sides name the same layer alike. Layers outside the catalogue (base maps, other services)
+ * differ between servers by design and are left out.
+ */
+export function layerEntries(entries: MapLayerEntry[]): string[] {
+  return entries.map((e) => `${e.ref} ${Math.round(e.opacity * 100) / 100} ${e.visibility ? 'visible' : 'hidden'}`)
+}
+
+export function parseLayerEntry(entry: string): MapLayerEntry {
+  const [ref = '', opacity = '1', visibility = 'visible'] = entry.split(' ')
+  return { ref, opacity: Number(opacity), visibility: visibility === 'visible' }
+}
+
+/** A map layer as served (GET /maps/{id}/layers) back to a `layers` item of a write, without its pk. */
+export function mapLayerWrite(layer: MapLayerDto): Record<string, unknown> {
+  const { pk: _pk, local: _local, ...fields } = layer
+  return fields
+}
+
+/** `layers`: a map's catalogue layers (layerEntries), when they were read. */
+export function toView(dto: ResourceDto, perms?: PermSpecDto | null, layers?: string[]): SyncView {
   const view: SyncView = {}
   for (const field of TEXT) view[field] = text(dto[field])
   for (const field of DATES) view[field] = second(dto[field])
@@ -57,6 +86,7 @@ export function toView(dto: ResourceDto, perms?: PermSpecDto | null): SyncView {
   view.keywords = (dto.keywords ?? []).map((k) => k.name).sort()
   view.regions = (dto.regions ?? []).map((r) => r.code).sort()
   if (dto.resource_type === 'map') for (const field of MAP) view[field] = (dto[field] as number | string | null | undefined) ?? null
+  if (dto.resource_type === 'map' && layers !== undefined) view.layers = layers
   if (['geoapp', 'geostory', 'dashboard'].includes(dto.resource_type) && dto.data !== undefined) view.data = JSON.stringify(dto.data ?? null)
   // A document that is a link carries its URL; one with a file carries the file (its href is the server's own).
   if (dto.resource_type === 'document') {
@@ -131,7 +161,8 @@ export function merge(base: SyncView | null, local: SyncView, remote: SyncView):
 export function writeBody(view: SyncView, fields: string[]): Record<string, unknown> {
   const body: Record<string, unknown> = {}
   for (const field of fields) {
-    if (field === 'perms') continue
+    // Grants go through set_perms, map layers by the ids each side knows them by (the engine's).
+    if (field === 'perms' || field === 'layers') continue
     const value = view[field] ?? null
     // A document with a file has no URL to send: its file travels as the file.
     if (field === 'doc_url' && value === null) continue
