@@ -496,6 +496,8 @@ export interface SyncBindingTable {
   last_synced: string | null
   offline: Generated<number>
   data_pulled: string | null
+  /** The local layer data (feature set and raster file) both sides last had; see migration 1900. */
+  data_sent: string | null
 }
 
 export interface SyncConflictTable {

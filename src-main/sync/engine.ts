@@ -372,15 +372,23 @@ export class SyncEngine {
       .where('remote_pk', 'is not', null)
       .where((eb) => eb.or([eb('data_pulled', 'is', null), eb('data_pulled', '<', eb.ref('remote_last_updated'))]))
       .execute()
+    const markers = await this.deps.local.dataMarkers(due.map((b) => b.local_id!))
     for (const binding of due) {
       this.check()
       try {
+        // Replaced here too since both sides last had the same data: the data replaced here is
+        // kept and pushed (never dropped silently), and the journal says so.
+        if (binding.data_sent !== null && binding.data_pulled !== null && markers.get(binding.local_id!) !== binding.data_sent) {
+          await this.journal('pull', 'data', 'conflict', { local: binding.local_id, remote: binding.remote_pk }, 'the data was replaced here and there; the data replaced here is kept and sent there')
+          continue
+        }
         const layer = await this.deps.remote.detail('layer', binding.remote_pk!)
         if (!layer) continue
         const part = this.deps.local.transferPath(`${binding.local_uuid}-data`)
         const name = await this.deps.remote.layerData(layer, part)
         await this.deps.local.replaceLayerData(binding.local_id!, part, name)
-        await this.db.updateTable('sync_bindings').set({ data_pulled: layer.last_updated }).where('id', '=', binding.id).execute()
+        const now = (await this.deps.local.dataMarkers([binding.local_id!])).get(binding.local_id!) ?? null
+        await this.db.updateTable('sync_bindings').set({ data_pulled: layer.last_updated, data_sent: now }).where('id', '=', binding.id).execute()
         await this.journal('pull', 'data', 'ok', { local: binding.local_id, remote: binding.remote_pk }, `${name} (${layer.title})`)
       } catch (error) {
         if (error instanceof SyncCancelled || error instanceof TransientError) throw error
@@ -441,6 +449,7 @@ export class SyncEngine {
         await this.journal('push', 'update', 'failed', { local: binding.local_id, remote: binding.remote_pk }, describe(error))
       }
     }
+    await this.pushLayerData()
     await this.db.updateTable('sync_state').set({ pushed_seq: last }).where('remote_id', '=', this.deps.config.id).execute()
   }
 
@@ -625,8 +634,24 @@ export class SyncEngine {
       const answer = await this.deps.remote.multipart<{ document: ResourceDto }>('/api/v2/documents/', { title: dto.title, abstract: dto.abstract ?? '' }, { doc_file: files.docFile })
       return answer.document
     }
-    if (binding.resource_type !== 'layer' || (files.originals.length === 0 && files.featureSetId === null)) return null
-    const fields = { layer_title: dto.title, abstract: dto.abstract ?? '', charset: 'UTF-8' }
+    if (binding.resource_type !== 'layer') return null
+    const upload = await this.layerUpload(binding.local_id!, { layer_title: dto.title, abstract: dto.abstract ?? '', charset: 'UTF-8' })
+    if (!upload) return null
+    try {
+      return await this.deps.remote.uploadLayer(upload.files, upload.fields)
+    } finally {
+      upload.done()
+    }
+  }
+
+  /**
+   * A local layer's data as upload parts: its original files (a shapefile with its side-cars, or a
+   * file the remote takes as it is), else its features written to GeoJSON (GeoNode 3.3 takes no
+   * GeoPackage or GPX). Null when the layer has no data. `done` removes what was written for it.
+   */
+  private async layerUpload(localId: number, fields: Record<string, string>): Promise<{ files: Record<string, string>; fields: Record<string, string>; done: () => void } | null> {
+    const files = await this.deps.local.filesOf(localId)
+    if (files.originals.length === 0 && files.featureSetId === null) return null
     const byExt = (ext: string) => files.originals.find((f) => f.toLowerCase().endsWith(`.${ext}`))
     const shp = byExt('shp')
     if (shp) {
@@ -635,27 +660,65 @@ export class SyncEngine {
         const part = byExt(ext)
         if (part) parts[field] = part
       }
-      return this.deps.remote.uploadLayer(parts, fields)
+      return { files: parts, fields, done: () => {} }
     }
     const direct = ['geojson', 'json', 'kml', 'kmz', 'csv', 'zip', 'tif', 'tiff'].map(byExt).find(Boolean)
-    if (direct) return this.deps.remote.uploadLayer({ base_file: direct }, fields)
+    if (direct) return { files: { base_file: direct }, fields, done: () => {} }
     if (files.featureSetId === null) return null
-    // Named after the layer: the remote names the new layer after the file.
+    // Named after the layer: the remote names a new layer after the file.
     const dir = this.deps.local.transferPath(`${files.uuid}-export`)
     mkdirSync(dir, { recursive: true })
     const exported = join(dir, `${files.layerName ?? 'layer'}.geojson`)
     this.deps.local.exportGeoJson(files.featureSetId, exported)
-    try {
-      return await this.deps.remote.uploadLayer({ base_file: exported }, fields)
-    } finally {
-      rmSync(dir, { recursive: true, force: true })
-    }
+    return { files: { base_file: exported }, fields, done: () => rmSync(dir, { recursive: true, force: true }) }
   }
 
   /**
-   * A document's file from the remote, when the local copy has none: downloaded (resuming a
-   * partial download from an earlier run) and attached to the local document.
+   * Layers whose data was replaced here since both sides last had the same: the new data goes
+   * there (PUT /layers/{pk}/replace). A binding that has noted no data yet notes what is here now
+   * (its data came from there, or predates this note) and sends nothing.
    */
+  private async pushLayerData(): Promise<void> {
+    const bound = await this.db
+      .selectFrom('sync_bindings')
+      .selectAll()
+      .where('remote_id', '=', this.deps.config.id)
+      .where('resource_type', '=', 'layer')
+      .where('state', '=', 'synced')
+      .where('local_id', 'is not', null)
+      .where('remote_pk', 'is not', null)
+      .execute()
+    const markers = await this.deps.local.dataMarkers(bound.map((b) => b.local_id!))
+    for (const binding of bound) {
+      this.check()
+      const marker = markers.get(binding.local_id!)
+      if (marker === undefined || marker === binding.data_sent) continue
+      if (binding.data_sent === null) {
+        await this.db.updateTable('sync_bindings').set({ data_sent: marker }).where('id', '=', binding.id).execute()
+        continue
+      }
+      const upload = await this.layerUpload(binding.local_id!, { charset: 'UTF-8' })
+      if (!upload) continue
+      try {
+        await this.deps.remote.replaceLayer(binding.remote_pk!, upload.files, upload.fields)
+        const after = await this.deps.remote.detail('layer', binding.remote_pk!)
+        // Our own new data there is not news for a layer kept offline here.
+        await this.db
+          .updateTable('sync_bindings')
+          .set({ data_sent: marker, ...(binding.offline && after ? { data_pulled: after.last_updated } : {}) })
+          .where('id', '=', binding.id)
+          .execute()
+        this.summary.pushed.updated += 1
+        await this.journal('push', 'data', 'ok', { local: binding.local_id, remote: binding.remote_pk }, `new data of ${Object.values(upload.files).map((f) => f.split('/').pop()).join(', ')}`)
+      } catch (error) {
+        if (error instanceof SyncCancelled || error instanceof TransientError) throw error
+        await this.journal('push', 'data', 'failed', { local: binding.local_id, remote: binding.remote_pk }, describe(error))
+      } finally {
+        upload.done()
+      }
+    }
+  }
+
   private async pullDocumentFile(localId: number, remote: ResourceDto): Promise<void> {
     const href = typeof remote.href === 'string' ? remote.href : null
     if (!href || !/\/documents\/\d+\/download\/?$/.test(new URL(href).pathname)) return

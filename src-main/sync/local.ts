@@ -234,6 +234,13 @@ export class LocalStore {
   }
 
   /** A downloaded file becomes a local layer's data (read by the ingest worker, as a replacement). */
+  /** Each layer's data as it is here now (its feature set and raster file): a replacement changes it. */
+  async dataMarkers(ids: number[]): Promise<Map<number, string>> {
+    if (ids.length === 0) return new Map()
+    const rows = await this.deps.db.selectFrom('layers').select(['resource_id', 'feature_set_id', 'data_file']).where('resource_id', 'in', ids).execute()
+    return new Map(rows.map((r) => [r.resource_id, `${r.feature_set_id ?? ''}:${r.data_file ?? ''}`]))
+  }
+
   replaceLayerData(id: number, file: string, name: string): Promise<number> {
     return this.deps.replaceLayerData(id, file, name)
   }

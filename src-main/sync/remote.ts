@@ -177,14 +177,14 @@ export class Remote {
   }
 
   /** A multipart POST (uploads, document files), files streamed from disk; not retried. */
-  async multipart<T>(path: string, fields: Record<string, string>, files: Record<string, string>): Promise<T> {
+  async multipart<T>(path: string, fields: Record<string, string>, files: Record<string, string>, method: 'POST' | 'PUT' = 'POST'): Promise<T> {
     // Opened before the request: a missing local file is a local error, not the remote's.
     const blobs = await Promise.all(Object.entries(files).map(async ([key, file]) => [key, await openAsBlob(file), basename(file)] as const))
     return this.call(async () => {
       const form = new FormData()
       for (const [key, value] of Object.entries(fields)) form.append(key, value)
       for (const [key, blob, name] of blobs) form.append(key, blob, name)
-      return this.client.request<T>('POST', path, { multipart: form })
+      return this.client.request<T>(method, path, { multipart: form })
     }, false)
   }
 
@@ -192,6 +192,14 @@ export class Remote {
    * A new layer from its files through the upload wizard (POST, 3.3), answered as the created
    * layer. The reply names the layer by alternate; its pk is read from the layers list.
    */
+  /**
+   * Replaces a layer's data there (PUT /layers/{pk}/replace, multipart like an upload). Not
+   * retried: a second replace with the same files would be harmless but doubles the transfer.
+   */
+  async replaceLayer(pk: number, files: Record<string, string>, fields: Record<string, string>): Promise<void> {
+    await this.multipart(`/api/v2/layers/${pk}/replace`, fields, files, 'PUT')
+  }
+
   async uploadLayer(files: Record<string, string>, fields: Record<string, string>): Promise<ResourceDto> {
     const reply = await this.multipart<{ status?: string; url?: string; error_msg?: string; errors?: string[] }>('/api/v2/uploads/upload/', { ...fields, non_interactive: 'true' }, files)
     if (reply.status !== 'finished' || !reply.url) throw new Error(`the remote did not import the layer: ${reply.error_msg ?? reply.errors?.join(' ') ?? reply.status ?? 'no reply'}`)

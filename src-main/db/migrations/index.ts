@@ -6,6 +6,7 @@ import * as resourceIds from './2026_11_27_1450_resource_ids'
 import * as sync from './2026_11_27_1500_sync'
 import * as syncOffline from './2026_11_27_1700_sync_offline'
 import * as featureIndex from './2026_11_27_1800_feature_index'
+import * as syncDataSent from './2026_11_27_1900_sync_data_sent'
 
 /** Every migration, listed by hand: a folder-reading provider does not survive bundling. */
 export const migrations: Record<string, Migration> = {
@@ -15,5 +16,6 @@ export const migrations: Record<string, Migration> = {
   '2026_11_27_1450_resource_ids': resourceIds,
   '2026_11_27_1500_sync': sync,
   '2026_11_27_1700_sync_offline': syncOffline,
-  '2026_11_27_1800_feature_index': featureIndex
+  '2026_11_27_1800_feature_index': featureIndex,
+  '2026_11_27_1900_sync_data_sent': syncDataSent
 }
