@@ -808,9 +808,11 @@ export class SyncEngine {
         continue
       }
       const base = binding.base ? (JSON.parse(binding.base) as SyncView) : null
-      // Compared as a push would compare it: against the last state both sides agreed on.
-      const local = await this.comparableLocal(binding.local_id, binding.resource_type, { ...(base ?? {}) })
-      if (base && viewHash(local) === binding.base_hash) {
+      // Compared as a push would compare it: against the last state both sides agreed on, both
+      // restricted alike (grants to holders one side does not know are not a difference).
+      const agreed: SyncView = { ...(base ?? {}) }
+      const local = await this.comparableLocal(binding.local_id, binding.resource_type, agreed)
+      if (base && viewHash(local) === viewHash(agreed)) {
         await this.deps.local.remove(binding.local_id, binding.resource_type)
         await this.db.updateTable('sync_bindings').set({ state: 'gone', local_id: null }).where('id', '=', binding.id).execute()
         this.summary.pulled.deleted += 1
