@@ -131,7 +131,19 @@ export class SyncEngine {
     return this.db.selectFrom('sync_bindings').selectAll().where('remote_id', '=', this.deps.config.id).where('remote_pk', '=', pk).executeTakeFirst()
   }
 
-  private async saveBase(bindingId: number, view: SyncView, remoteLastUpdated: string | null, state: Binding['state'] = 'synced'): Promise<void> {
+  /**
+   * A view as bases keep it: grants only to holders known here (a grant to a user or group this
+   * side does not have cannot be carried, so it is never a difference). Every base is saved so and
+   * every remote view compared with a base is read so.
+   */
+  private async asBase(view: SyncView): Promise<SyncView> {
+    if (view.perms === undefined || view.perms === null) return view
+    const perms = view.perms as Record<string, string[]>
+    return { ...view, perms: restrict(perms, await this.deps.local.knownHolders(perms)) }
+  }
+
+  private async saveBase(bindingId: number, given: SyncView, remoteLastUpdated: string | null, state: Binding['state'] = 'synced'): Promise<void> {
+    const view = await this.asBase(given)
     await this.db
       .updateTable('sync_bindings')
       .set({ base: JSON.stringify(view), base_hash: viewHash(view), remote_last_updated: remoteLastUpdated, state, last_synced: this.deps.clock.now() })
@@ -345,7 +357,7 @@ export class SyncEngine {
     }
     if (binding.local_id === null) {
       // Deleted here. Unchanged there since: the push deletes it. Changed there: a conflict.
-      if (binding.base_hash !== viewHash(remote.view)) {
+      if (binding.base_hash !== viewHash(await this.asBase(remote.view))) {
         await this.recordConflicts(binding, [DELETED], null, { [DELETED]: 'deleted here' }, { [DELETED]: 'changed there' })
         await this.db.updateTable('sync_bindings').set({ state: 'conflict' }).where('id', '=', binding.id).execute()
       }
@@ -425,6 +437,21 @@ export class SyncEngine {
     await this.saveBase(binding.id, remote, remoteLastUpdated, conflicted ? 'conflict' : 'synced')
   }
 
+  /**
+   * Whether a map differs from the agreed state only by catalogue layers that were deleted here
+   * since (a delete takes the layer out of every map here): not an edit of the map.
+   */
+  private async onlyLostDeletedLayers(local: SyncView, agreed: SyncView): Promise<boolean> {
+    const fields = Object.keys({ ...local, ...agreed }).filter((f) => !same(local[f], agreed[f]))
+    if (fields.length !== 1 || fields[0] !== 'layers') return false
+    const here = (local.layers as string[] | undefined) ?? []
+    const before = (agreed.layers as string[] | undefined) ?? []
+    const lost = before.filter((entry) => !here.includes(entry))
+    if (!same(before.filter((entry) => !lost.includes(entry)), here)) return false
+    const refs = lost.map((entry) => parseLayerEntry(entry).ref)
+    return (await this.deps.local.layersByRef(refs, this.deps.config.id)).size === 0
+  }
+
   // ---- push ----------------------------------------------------------------------------------
 
   async push(): Promise<void> {
@@ -460,6 +487,7 @@ export class SyncEngine {
     const base = binding.base ? (JSON.parse(binding.base) as SyncView) : null
     const open = await this.openConflictFields(binding.id)
     // Compare-and-set on our side: if the remote moved since the base, merge first.
+    // (remote.view is restricted as bases are by comparableLocal.)
     const result = merge(viewHash(remote.view) === binding.base_hash ? remote.view : base, local, remote.view)
     const toRemote = result.toRemote.filter((f) => !open.has(f))
     const toLocal = result.toLocal.filter((f) => !open.has(f))
@@ -513,7 +541,7 @@ export class SyncEngine {
       await this.db.updateTable('sync_bindings').set({ state: 'gone' }).where('id', '=', binding.id).execute()
       return
     }
-    if (binding.base_hash !== FORCE_DELETE && viewHash(remote.view) !== binding.base_hash) {
+    if (binding.base_hash !== FORCE_DELETE && viewHash(await this.asBase(remote.view)) !== binding.base_hash) {
       await this.recordConflicts(binding, [DELETED], null, { [DELETED]: 'deleted here' }, { [DELETED]: 'changed there' })
       await this.db.updateTable('sync_bindings').set({ state: 'conflict' }).where('id', '=', binding.id).execute()
       return
@@ -812,7 +840,7 @@ export class SyncEngine {
       // restricted alike (grants to holders one side does not know are not a difference).
       const agreed: SyncView = { ...(base ?? {}) }
       const local = await this.comparableLocal(binding.local_id, binding.resource_type, agreed)
-      if (base && viewHash(local) === viewHash(agreed)) {
+      if (base && (viewHash(local) === viewHash(agreed) || (await this.onlyLostDeletedLayers(local, agreed)))) {
         await this.deps.local.remove(binding.local_id, binding.resource_type)
         await this.db.updateTable('sync_bindings').set({ state: 'gone', local_id: null }).where('id', '=', binding.id).execute()
         this.summary.pulled.deleted += 1
@@ -827,7 +855,7 @@ export class SyncEngine {
       this.check()
       if (!seen.has(binding.remote_pk!) || binding.local_id === null) continue
       const remote = await this.remoteView(binding.resource_type, binding.remote_pk!)
-      if (!remote || viewHash(remote.view) === binding.base_hash) continue
+      if (!remote || viewHash(await this.asBase(remote.view)) === binding.base_hash) continue
       const local = await this.comparableLocal(binding.local_id, binding.resource_type, remote.view)
       await this.mergeInto(binding, local, remote.view, remote.dto.last_updated)
     }

@@ -120,6 +120,23 @@ describe('map layers', () => {
     expect(journal(pair, lastRunId(pair)).filter((j: { outcome: string }) => j.outcome === 'failed')).toEqual([])
   })
 
+  it('deletes here a map deleted there whose only change here is a layer deleted here (not a conflict)', async () => {
+    const [a, b] = [layers[3]!, layers[4]!]
+    const map = await create(pair.remote, 'map', { title: 'Short-lived map', layers: [{ dataset: a.id }, { dataset: b.id }] })
+    await pair.sync()
+    const mapId = localIdOf(pair, Number(map.pk))
+    expect(await localAsRemote(pair, mapId)).toEqual([
+      [a.uuid, 1, true],
+      [b.uuid, 1, true]
+    ])
+    const res = await api(pair.local, `/api/v2/layers/${localIdOf(pair, a.id)}`, { method: 'DELETE' })
+    expect(res.status, res.text).toBe(204)
+    await api(pair.remote, `/api/v2/maps/${map.pk}`, { method: 'DELETE' })
+    const summary = await pair.sync({ reconcile: true })
+    expect(summary.conflicts).toBe(0)
+    expect((await api(pair.local, `/api/v2/maps/${mapId}`)).status).toBe(404)
+  })
+
   it('brings a map whose layer the same pull brings later, in one incremental sync', async () => {
     // A new layer there, a map of it, then the layer edited: the pull (by last_updated) meets the
     // map before the layer, and no reconciliation is due to catch up afterwards.
