@@ -170,7 +170,7 @@ describe.each(SEEDS)('seed %i', (SEED) => {
         const b = bindings(pair).find((x) => x.local_id === localId)
         expect(b, `deleted local ${localId} unbound`).toBeUndefined()
       }
-      expect(syncs + stopped, 'syncs run (finished + stopped part-way)').toBeGreaterThan(3)
+      expect(syncs + stopped, 'syncs run (finished + stopped part-way)').toBeGreaterThan(2)
     } catch (error) {
       console.error(`seed ${SEED} failed; steps:\n${log.join('\n')}`)
       throw error
