@@ -124,6 +124,8 @@ export interface SyncConflict {
   base: unknown
   local: unknown
   remote: unknown
+  /** For a map's `layers`: each side's list as the layers' titles, bottom first. */
+  readable?: { base?: string[]; local?: string[]; remote?: string[] }
   created: string
 }
 

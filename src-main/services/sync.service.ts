@@ -9,7 +9,7 @@ import { DELETED, FORCE_DELETE, type RemoteConfig, SyncCancelled, SyncEngine, ty
 import type { LocalStore } from '../sync/local'
 import { Remote } from '../sync/remote'
 import type { SecretBox } from '../sync/secrets'
-import type { SyncValue } from '../sync/view'
+import { type SyncValue, describeLayerEntry, parseLayerEntry } from '../sync/view'
 import { type Caller, isAdmin } from './caller'
 
 const TYPES = ['layer', 'map', 'document', 'geoapp', 'geostory'] as const
@@ -107,6 +107,15 @@ export function createSyncService(deps: { db: Db; clock: Clock; secrets: SecretB
       pending: { creates: Number(creates.n) + Number(creating.n), updates: Number(bound.n), deletes: Number(deletes.n) },
       conflicts: Number(conflicts.n)
     }
+  }
+
+  /** Titles of catalogue layers by their uuid on remote `remoteId` (bound to it, or pulled with it). */
+  async function layerTitles(remoteId: number, refs: string[]): Promise<Map<string, string>> {
+    const ids = await local.layersByRef(refs, remoteId)
+    if (ids.size === 0) return new Map()
+    const rows = await db.selectFrom('resources').select(['id', 'title']).where('id', 'in', [...ids.values()]).execute()
+    const title = new Map(rows.map((r) => [r.id, r.title]))
+    return new Map([...ids].map(([ref, id]) => [ref, title.get(id) ?? ref]))
   }
 
   async function render(row: Awaited<ReturnType<typeof remoteRow>>) {
@@ -269,7 +278,14 @@ export function createSyncService(deps: { db: Db; clock: Clock; secrets: SecretB
         .where('c.state', '=', 'open')
         .orderBy('c.id')
         .execute()
-      return rows.map((r) => ({ id: r.id, binding_id: r.binding_id, local_id: r.local_id, remote_pk: r.remote_pk, title: r.title, field: r.field, base: parse(r.base_value), local: parse(r.local_value), remote: parse(r.remote_value), created: r.created }))
+      const out = rows.map((r) => ({ id: r.id, binding_id: r.binding_id, local_id: r.local_id, remote_pk: r.remote_pk, title: r.title, field: r.field, base: parse(r.base_value), local: parse(r.local_value), remote: parse(r.remote_value), created: r.created }))
+      // A map's layers are named by uuid: each side's list also comes as the layers' titles.
+      const layerLists = out.filter((c) => c.field === 'layers')
+      if (layerLists.length === 0) return out
+      const entries = layerLists.flatMap((c) => [c.base, c.local, c.remote]).flatMap((v) => (Array.isArray(v) ? (v as string[]) : []))
+      const titles = await layerTitles(id, entries.map((e) => parseLayerEntry(e).ref))
+      const readable = (v: unknown) => (Array.isArray(v) ? (v as string[]).map((e) => describeLayerEntry(parseLayerEntry(e), titles)) : undefined)
+      return out.map((c) => (c.field === 'layers' ? { ...c, readable: { base: readable(c.base), local: readable(c.local), remote: readable(c.remote) } } : c))
     },
 
     /**

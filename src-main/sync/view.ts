@@ -70,6 +70,13 @@ export function parseLayerEntry(entry: string): MapLayerEntry {
   return { ref, opacity: Number(opacity), visibility: visibility === 'visible' }
 }
 
+/** A layer entry for people: the layer's title (by its uuid), its opacity when not full, and whether it is hidden. */
+export function describeLayerEntry(entry: MapLayerEntry, titles: Map<string, string>): string {
+  const notes = [...(entry.opacity < 1 ? [`opacity ${Math.round(entry.opacity * 100)}%`] : []), ...(entry.visibility ? [] : ['hidden'])]
+  const name = titles.get(entry.ref) ?? `a layer not here (${entry.ref})`
+  return notes.length ? `${name} (${notes.join(', ')})` : name
+}
+
 /** A map layer as served (GET /maps/{id}/layers) back to a `layers` item of a write, without its pk. */
 export function mapLayerWrite(layer: MapLayerDto): Record<string, unknown> {
   const { pk: _pk, local: _local, ...fields } = layer

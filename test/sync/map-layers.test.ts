@@ -98,8 +98,11 @@ describe('map layers', () => {
     await patch(pair.remote, 'map', mapPk, { layers: [wms, { dataset: layers[0]!.id, opacity: 0.3 }] })
     const summary = await pair.sync()
     expect(summary.conflicts).toBe(1)
-    const open = (await api(pair.local, `/api/v2/mapshelf/sync/remotes/${pair.remoteId}/conflicts`)).body.conflicts as { field: string; local_value: unknown; remote_value: unknown }[]
+    const open = (await api(pair.local, `/api/v2/mapshelf/sync/remotes/${pair.remoteId}/conflicts`)).body.conflicts as { field: string; readable: Record<string, string[]> }[]
     expect(open.map((c) => c.field)).toEqual(['layers'])
+    // The panel shows each side's layers by title.
+    const title = catalogue(pair.local).find((r) => r.id === localIdOf(pair, layers[0]!.id))!.title
+    expect(open[0]!.readable).toEqual({ base: [title], local: [`${title} (opacity 70%)`], remote: [`${title} (opacity 30%)`] })
     expect(await localAsRemote(pair, mapId)).toEqual([[layers[0]!.uuid, 0.7, true]])
     expect(await catalogueLayers(pair.remote, mapPk)).toEqual([[layers[0]!.uuid, 0.3, true]])
   })
