@@ -221,10 +221,17 @@ export class Remote {
       await this.download(`${base}/api/v2/mapshelf/layers/${layer.pk}/${raster ? 'raster' : 'export?format=geojson'}`, dest)
       return `${name}.${raster ? 'tif' : 'geojson'}`
     } catch (error) {
-      if (!(error instanceof ApiError && error.status === 404) || raster) throw error
+      if (!(error instanceof ApiError && error.status === 404)) throw error
+    }
+    // A GeoNode: its GeoServer's WCS 2.0 (coverage ids name the workspace with "__") for a raster,
+    // WFS as GeoJSON for vector data.
+    rmSync(dest, { force: true })
+    if (raster) {
+      const wcs = new URLSearchParams({ service: 'WCS', version: '2.0.1', request: 'GetCoverage', coverageId: String(layer.alternate).replace(':', '__'), format: 'image/tiff' })
+      await this.download(`${base}/geoserver/ows?${wcs}`, dest)
+      return `${name}.tif`
     }
     const wfs = new URLSearchParams({ service: 'WFS', version: '1.0.0', request: 'GetFeature', typeName: String(layer.alternate), outputFormat: 'application/json' })
-    rmSync(dest, { force: true })
     await this.download(`${base}/geoserver/ows?${wfs}`, dest)
     return `${name}.geojson`
   }

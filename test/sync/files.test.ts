@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { PNG } from 'pngjs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { fileBytes, postMultipart } from '../helpers/uploads'
+import { fileBytes, fixtureBytes, getBytes, postMultipart } from '../helpers/uploads'
 import { ADMIN_PASSWORD, type Pair, bindings, journal, lastRunId, one, request, startPair } from './helpers'
 
 // Files travel with their records: a document's file both ways (pulled with a resumable download,
@@ -108,6 +108,37 @@ describe('layers kept offline', () => {
     expect(replaced.status, replaced.text).toBe(200)
     expect((await pair.sync()).errors).toBe(0)
     expect(await names()).toEqual(['C'])
+  })
+
+  it('reads a raster kept offline from a GeoNode through its WCS (GetCoverage as GeoTIFF)', async () => {
+    const tif = fixtureBytes('cog-32633.tif')
+    const made = await postMultipart(pair.remote, '/api/v2/uploads/upload/', { who: 'admin', files: [fileBytes('base_file', 'relief.tif', tif)], fields: { layer_title: 'Relief' } })
+    expect(made.status, made.text).toBe(200)
+    const remote = (await request(pair.remote, '/api/v2/layers?filter{title}=Relief', { who: 'admin' })).body.layers[0] as { pk: string; alternate: string }
+    await pair.sync()
+    const localId = bindings(pair).find((b) => b.remote_pk === Number(remote.pk))!.local_id!
+    expect((await request(pair.local, `/api/v2/mapshelf/sync/offline/${localId}`, { method: 'PUT', who: 'admin', body: { offline: true } })).status).toBe(200)
+    // Played as a GeoNode: no Mapshelf raster route, a GeoServer at /geoserver/ows.
+    const asked: URLSearchParams[] = []
+    pair.proxy.rule = (r) => {
+      if (r.path === `/api/v2/mapshelf/layers/${remote.pk}/raster`) return { kind: 'answer', status: 404, body: { detail: 'Not found.' } }
+      if (r.path === '/geoserver/ows') {
+        asked.push(new URL(r.url, 'http://remote').searchParams)
+        return { kind: 'answer', status: 200, body: tif, type: 'image/tiff' }
+      }
+    }
+    try {
+      expect((await pair.sync()).errors).toBe(0)
+    } finally {
+      pair.proxy.rule = null
+    }
+    expect(asked.map((q) => Object.fromEntries(q))).toEqual([
+      { service: 'WCS', version: '2.0.1', request: 'GetCoverage', coverageId: remote.alternate.replace(':', '__'), format: 'image/tiff' }
+    ])
+    expect(journal(pair, lastRunId(pair)).filter((j: { action: string }) => j.action === 'data').map((j: { outcome: string }) => j.outcome)).toEqual(['ok'])
+    const raster = await getBytes(pair.local, `/api/v2/mapshelf/layers/${localId}/raster`, 'admin')
+    expect(raster.status).toBe(200)
+    expect(raster.bytes.equals(tif)).toBe(true)
   })
 
   it('refuses to keep a record offline that is not a layer from a remote, naming the problem', async () => {

@@ -30,7 +30,7 @@ export interface ProxiedRequest {
  * - delay: wait `ms`, then forward (a slow link; the client may time out first)
  * - lost: forward, let the remote commit, then answer `status` (default 500) or, with
  *   status 0, drop the connection: the answer is lost
- * - answer: never forward; answer `status` with `body` (e.g. 401 for an expired token)
+ * - answer: never forward; answer `status` with `body` (e.g. 401 for an expired token; a Buffer is sent as bytes of `type`)
  * - after: forward, then run `fn` (mutate the remote between two requests), then answer
  */
 export type Action =
@@ -38,7 +38,7 @@ export type Action =
   | { kind: 'refuse' }
   | { kind: 'delay'; ms: number }
   | { kind: 'lost'; status?: number }
-  | { kind: 'answer'; status: number; body: unknown }
+  | { kind: 'answer'; status: number; body: unknown; type?: string }
   | { kind: 'after'; fn: () => void | Promise<void> }
 
 export type Rule = (req: ProxiedRequest) => Action | undefined | void | Promise<Action | undefined | void>
@@ -113,7 +113,9 @@ export class FaultProxy {
       return
     }
     if (action.kind === 'answer') {
-      res.writeHead(action.status, { 'content-type': 'application/json' }).end(JSON.stringify(action.body))
+      // Bytes as they are (a file a GeoServer would send), anything else as JSON.
+      if (Buffer.isBuffer(action.body)) res.writeHead(action.status, { 'content-type': action.type ?? 'application/octet-stream' }).end(action.body)
+      else res.writeHead(action.status, { 'content-type': 'application/json' }).end(JSON.stringify(action.body))
       return
     }
     if (action.kind === 'delay') await new Promise((r) => setTimeout(r, action.ms))
