@@ -164,25 +164,21 @@ export class FeatureSetWriter {
   finish(): { featureSetId: number; count: number; bbox: Bbox | null } {
     this.flush()
     const set = this.id
-    // Appending while features stream in, then sorting once, costs less than keeping the table in key order.
-    this.sqlite.exec(`CREATE INDEX ${this.boxes}_order ON feature_boxes_${set} (key, id)`)
-    const next = this.sqlite.prepare(`SELECT key, id, minx, maxx, miny, maxy, level FROM ${this.boxes} WHERE (key, id) > (?, ?) ORDER BY key, id LIMIT ?`)
-    const insertIndex = this.sqlite.prepare('INSERT INTO layer_feature_index (id, minx, maxx, miny, maxy, minset, maxset, minlevel, maxlevel) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
-    type Box = { key: number; id: number; minx: number; maxx: number; miny: number; maxy: number; level: number }
-    const fill = this.sqlite.transaction((boxes: Box[]) => {
-      // Every dimension gets a width (see migration 2026_11_27_1600_feature_index).
-      for (const b of boxes) insertIndex.run(b.id, b.minx, b.maxx, b.miny, b.maxy, set - INDEX_HALF_WIDTH, set + INDEX_HALF_WIDTH, b.level - INDEX_HALF_WIDTH, b.level + INDEX_HALF_WIDTH)
-    })
+    // Appending while features stream in, then sorting once, costs less than keeping the table in
+    // key order; the sorted copy's rowids follow the order, so it is filled in rowid ranges, in SQL.
+    const sorted = `${this.boxes}_sorted`
     try {
-      let after: [number, number] = [-1, -1]
-      for (;;) {
-        const boxes = next.all(after[0], after[1], INDEX_ROWS_PER_TRANSACTION) as Box[]
-        if (boxes.length === 0) break
-        fill(boxes)
-        const last = boxes[boxes.length - 1]!
-        after = [last.key, last.id]
-      }
+      this.sqlite.exec(`CREATE TABLE ${sorted} AS SELECT id, minx, maxx, miny, maxy, level FROM ${this.boxes} ORDER BY key, id`)
+      const rows = this.sqlite.prepare(`SELECT count(*) FROM ${sorted}`).pluck().get() as number
+      // Every dimension gets a width (see migration 2026_11_27_1600_feature_index).
+      const fill = this.sqlite.prepare(
+        `INSERT INTO layer_feature_index (id, minx, maxx, miny, maxy, minset, maxset, minlevel, maxlevel)
+         SELECT id, minx, maxx, miny, maxy, ${set - INDEX_HALF_WIDTH}, ${set + INDEX_HALF_WIDTH}, level - ${INDEX_HALF_WIDTH}, level + ${INDEX_HALF_WIDTH}
+         FROM ${sorted} WHERE rowid > ? AND rowid <= ? ORDER BY rowid`
+      )
+      for (let from = 0; from < rows; from += INDEX_ROWS_PER_TRANSACTION) fill.run(from, from + INDEX_ROWS_PER_TRANSACTION)
     } finally {
+      this.sqlite.exec(`DROP TABLE IF EXISTS ${sorted}`)
       this.close()
     }
     return { featureSetId: this.id, count: this.count, bbox: this.bbox }
