@@ -4,6 +4,7 @@ import { sqliteOptions, useSqliteBinding } from '../db/sqlite-binding'
 import { clearDroppedSets, dropFeatureSets } from './feature-writer'
 import { type IngestJob, runIngest } from './ingest-job'
 import { type ExportField, writeGeoPackage } from './geopackage.writer'
+import { pdfThumbnail } from './thumbnail'
 
 /**
  * The ingest worker: its own connection to the catalogue file, one job per message. Reading and
@@ -15,6 +16,7 @@ export type WorkerRequest =
   | { id: number; kind: 'clear-dropped' }
   | { id: number; kind: 'drop'; ids: number[] }
   | { id: number; kind: 'export-gpkg'; export: GeoPackageExport }
+  | { id: number; kind: 'pdf-thumbnail'; path: string }
 
 /** A vector layer's features written as a GeoPackage file (EPSG:4326). */
 export interface GeoPackageExport {
@@ -58,6 +60,8 @@ async function handle(request: WorkerRequest): Promise<void> {
       const job = request.export
       const rows = sqlite.prepare('SELECT feature FROM layer_features WHERE feature_set_id = ? ORDER BY fid').pluck().iterate(job.featureSetId) as IterableIterator<string>
       port.postMessage({ id: request.id, kind: 'result', result: writeGeoPackage(job.path, job.table, job.geometryType, job.fields, rows) } satisfies WorkerReply)
+    } else if (request.kind === 'pdf-thumbnail') {
+      port.postMessage({ id: request.id, kind: 'result', result: await pdfThumbnail(request.path) } satisfies WorkerReply)
     } else if (request.kind === 'drop') {
       dropFeatureSets(sqlite, request.ids)
       port.postMessage({ id: request.id, kind: 'result', result: clearDroppedSets(sqlite) } satisfies WorkerReply)

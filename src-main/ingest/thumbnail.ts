@@ -1,4 +1,6 @@
 import { open, readFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import { dirname, join, sep } from 'node:path'
 import type { Feature, Geometry, Position } from 'geojson'
 import jpeg from 'jpeg-js'
 import mime from 'mime-types'
@@ -392,4 +394,43 @@ function boxDownscale(source: Uint8Array, sourceWidth: number, sourceHeight: num
     }
   }
   return out
+}
+
+/** Pages larger than this (in PDF points, 1/72 in) are not drawn: a poster-size page would need a huge canvas. */
+const MAX_PDF_PAGE_POINTS = 14_400
+
+/**
+ * The first page of a PDF drawn on white and scaled to fit `size`, as PNG; null when the file cannot
+ * be read as a PDF or the drawing library is not installed (pdfjs-dist draws through its optional
+ * @napi-rs/canvas, a Node-API module, so the same build serves Node and Electron).
+ * Runs in the ingest worker: parsing a large PDF must not hold the API thread.
+ */
+export async function pdfThumbnail(path: string, size: ThumbnailSize = DEFAULT_SIZE): Promise<Buffer | null> {
+  let pdfjs: typeof import('pdfjs-dist/legacy/build/pdf.mjs')
+  let canvasModule: typeof import('@napi-rs/canvas')
+  try {
+    ;[pdfjs, canvasModule] = await Promise.all([import('pdfjs-dist/legacy/build/pdf.mjs'), import('@napi-rs/canvas')])
+  } catch {
+    return null
+  }
+  const standardFontDataUrl = join(dirname(createRequire(import.meta.url).resolve('pdfjs-dist/package.json')), 'standard_fonts') + sep
+  const task = pdfjs.getDocument({ data: new Uint8Array(await readFile(path)), isEvalSupported: false, standardFontDataUrl, verbosity: 0 })
+  try {
+    const doc = await task.promise
+    const page = await doc.getPage(1)
+    const natural = page.getViewport({ scale: 1 })
+    if (natural.width <= 0 || natural.height <= 0 || natural.width > MAX_PDF_PAGE_POINTS || natural.height > MAX_PDF_PAGE_POINTS) return null
+    const scale = Math.min(size.width / natural.width, size.height / natural.height)
+    const viewport = page.getViewport({ scale })
+    const canvas = canvasModule.createCanvas(Math.max(1, Math.round(viewport.width)), Math.max(1, Math.round(viewport.height)))
+    const context = canvas.getContext('2d')
+    context.fillStyle = '#ffffff'
+    context.fillRect(0, 0, canvas.width, canvas.height)
+    await page.render({ canvasContext: context as unknown as CanvasRenderingContext2D, viewport, canvas: canvas as unknown as HTMLCanvasElement }).promise
+    return canvas.toBuffer('image/png')
+  } catch {
+    return null
+  } finally {
+    await task.destroy()
+  }
 }

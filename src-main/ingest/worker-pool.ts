@@ -91,6 +91,12 @@ export class IngestWorker {
     return this.send<{ count: number }>({ kind: 'export-gpkg', export: job })
   }
 
+  /** The first page of a PDF as a PNG thumbnail, or null (see `pdfThumbnail`). */
+  async pdfThumbnail(path: string): Promise<Buffer | null> {
+    const png = await this.send<Uint8Array | null>({ kind: 'pdf-thumbnail', path })
+    return png ? Buffer.from(png.buffer, png.byteOffset, png.byteLength) : null
+  }
+
   /** Deletes the features of dropped sets (replaced or deleted layers, crashed imports). */
   clearDropped(): Promise<number> {
     return this.send<number>({ kind: 'clear-dropped' })

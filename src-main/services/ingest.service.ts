@@ -650,7 +650,7 @@ export function createIngestService(deps: {
         const types = extension ? docTypeOf(extension) : null
         const body: Record<string, unknown> = { resource_type: 'document', title: form.fields.title?.trim() || (file ? basename(file.filename, extname(file.filename)) : '') }
         for (const key of ['abstract', 'purpose', 'attribution', 'doc_url'] as const) if (form.fields[key]) body[key] = form.fields[key]
-        const thumbnail = file && types ? await imageThumbnail(file.path, types.mime_type) : null
+        const thumbnail = !file || !types ? null : types.mime_type === 'application/pdf' ? await worker.pdfThumbnail(file.path) : await imageThumbnail(file.path, types.mime_type)
         const now = clock.now()
         let resourceDirPath: string | null = null
         try {

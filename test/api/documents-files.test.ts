@@ -20,6 +20,28 @@ function pngBytes(width: number, height: number): Buffer {
 
 const PDF = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n')
 
+/** A one-page A4 PDF: a blue rectangle in the upper left quarter of the page and a line of text. */
+function onePagePdf(): Buffer {
+  const content = '0.1 0.3 0.9 rg 40 560 260 240 re f BT /F1 36 Tf 60 480 Td (Field report) Tj ET'
+  const objects = [
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>',
+    `<< /Length ${content.length} >>\nstream\n${content}\nendstream`,
+    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>'
+  ]
+  let out = '%PDF-1.4\n'
+  const offsets = objects.map((object, i) => {
+    const at = out.length
+    out += `${i + 1} 0 obj\n${object}\nendobj\n`
+    return at
+  })
+  const xref = out.length
+  out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n${offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('')}`
+  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`
+  return Buffer.from(out, 'latin1')
+}
+
 const postDocument = (files: FilePart[], fields: Record<string, string>, who = owner()) => postMultipart(t.server, '/api/v2/documents', { who, files, fields })
 
 describe('POST /api/v2/documents with doc_file', () => {
@@ -47,7 +69,25 @@ describe('POST /api/v2/documents with doc_file', () => {
     expect(dataFolderEntries(t.server.dataDir).uploads).toEqual([])
   })
 
-  it('stores a PDF as GeoNode types it, without a thumbnail', async () => {
+  it("draws a PDF's first page as its thumbnail, on white, fitted to 240 x 180", async () => {
+    const res = await postDocument([fileBytes('doc_file', 'field-report.pdf', onePagePdf(), 'application/pdf')], { title: 'Field report' })
+    expect(res.status, res.text).toBe(201)
+    const doc = res.body.document
+    expect(doc.thumbnail_url).toMatch(/uploaded\/thumbs\/[0-9a-f-]{36}\.png$/)
+    const thumb = await getBytes(t.server, new URL(doc.thumbnail_url, t.server.url).pathname)
+    expect(thumb.status).toBe(200)
+    const png = PNG.sync.read(thumb.bytes)
+    // A4 portrait fitted to 180 px of height.
+    expect([png.width, png.height]).toEqual([127, 180])
+    const at = (x: number, y: number) => [...png.data.subarray((y * png.width + x) * 4, (y * png.width + x) * 4 + 3)]
+    const [r, g, b] = at(Math.round(png.width * 0.2), Math.round(png.height * 0.1))
+    expect(b).toBeGreaterThan(150)
+    expect(r).toBeLessThan(80)
+    expect(g).toBeLessThan(120)
+    expect(at(png.width - 5, png.height - 5)).toEqual([255, 255, 255])
+  })
+
+  it('stores a PDF without pages as GeoNode types it, without a thumbnail', async () => {
     const res = await postDocument([fileBytes('doc_file', 'Annual report.PDF', PDF, 'application/pdf')], { title: 'Annual report' })
     expect(res.status, res.text).toBe(201)
     const doc = res.body.document
