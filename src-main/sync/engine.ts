@@ -313,7 +313,8 @@ export class SyncEngine {
         this.deps.onProgress?.(done, listing.total)
       }
       const last = listing.items[listing.items.length - 1]?.last_updated
-      if (listing.items.length < PAGE_SIZE) {
+      // The last page may be full: asking for the next one would be answered 404 (Invalid page).
+      if (listing.items.length < PAGE_SIZE || page * PAGE_SIZE >= listing.total) {
         if (last && (!cursor || last > cursor)) cursor = last
         await this.db.updateTable('sync_state').set({ pull_cursor: cursor }).where('remote_id', '=', this.deps.config.id).execute()
         return

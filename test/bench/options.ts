@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util'
 import type { SeedParams } from './catalogue'
 import type { IngestSizes } from './ingest'
+import type { SyncSizes } from './sync'
 
 export interface BenchOptions {
   seed: SeedParams
@@ -23,11 +24,17 @@ export interface BenchOptions {
   /** The GUI section (test/bench/gui.ts): run it, and whether it is the only section. */
   gui: boolean
   guiOnly: boolean
+  /** The sync section (test/bench/sync.ts): run it, and whether it is the only section. */
+  sync: boolean
+  syncOnly: boolean
+  syncSizes: SyncSizes
+  /** Rounds of the sync section, each on fresh copies (medians reported). */
+  syncRounds: number
 }
 
 export type BenchMode = 'cache' | 'no-cache'
 
-export const USAGE = `Usage: npm run bench -- [--quick] [--fresh] [--no-cache | --cache-only] [--ingest-only | --no-ingest] [--gui-only | --no-gui] [--duration S] [--rounds N] [--connections N] [--warmup S] [--ingest-runs N]
+export const USAGE = `Usage: npm run bench -- [--quick] [--fresh] [--no-cache | --cache-only] [--ingest-only | --no-ingest] [--gui-only | --no-gui] [--sync-only | --no-sync] [--duration S] [--rounds N] [--connections N] [--warmup S] [--ingest-runs N] [--sync-rounds N]
 
   --quick          smoke run: 2,000-resource catalogue, 1 round of 1 s, no warm-up; prints the table
                    without rewriting docs/benchmarks.md
@@ -52,7 +59,15 @@ export const USAGE = `Usage: npm run bench -- [--quick] [--fresh] [--no-cache | 
                    only that section of docs/benchmarks.md. Needs \`npx electron-vite build\`; seeds the
                    bench catalogue first when no earlier run left one. With --quick: 2 loads, 2 s of panning,
                    20,000 points, and the file is left alone
-  --no-gui         skip the GUI section (it runs by default, last)`
+  --no-gui         skip the GUI section (it runs by default, after the ingest section)
+  --sync-only      only the sync section: a remote Mapshelf server on a copy of a seeded 10,000-resource
+                   catalogue (cached under the temp directory) behind a counting proxy; per round the full
+                   listing downloaded once, the first pull into an empty client, an incremental sync after
+                   100 remote edits and a push of 1,000 local edits, with their HTTP requests (about 4 min
+                   a round); replaces only that section of docs/benchmarks.md. With --quick: 500 resources,
+                   20 and 50 edits, one round, and the file is left alone
+  --no-sync        skip the sync section (it runs by default, last)
+  --sync-rounds N  rounds of the sync section, medians reported (default 3; --quick 1)`
 
 const FULL: BenchOptions = {
   seed: { resources: 100_000, users: 1_000, groups: 100 },
@@ -68,7 +83,11 @@ const FULL: BenchOptions = {
   ingestSizes: { points: 1_000_000, largeBytes: 500_000_000, shapefileBytes: 100_000_000 },
   ingestRuns: 3,
   gui: true,
-  guiOnly: false
+  guiOnly: false,
+  sync: true,
+  syncOnly: false,
+  syncSizes: { catalogue: { resources: 10_000, users: 100, groups: 10 }, remoteEdits: 100, localEdits: 1_000 },
+  syncRounds: 3
 }
 
 const QUICK: Partial<BenchOptions> = {
@@ -78,7 +97,9 @@ const QUICK: Partial<BenchOptions> = {
   rounds: 1,
   warmup: 0,
   ingestSizes: { points: 50_000, largeBytes: 10_000_000, shapefileBytes: 5_000_000 },
-  ingestRuns: 1
+  ingestRuns: 1,
+  syncSizes: { catalogue: { resources: 500, users: 20, groups: 4 }, remoteEdits: 20, localEdits: 50 },
+  syncRounds: 1
 }
 
 function whole(name: string, raw: string | undefined, fallback: number, min: number): number {
@@ -107,6 +128,9 @@ export function parseOptions(argv: string[]): BenchOptions | null {
       'ingest-runs': { type: 'string' },
       'gui-only': { type: 'boolean' },
       'no-gui': { type: 'boolean' },
+      'sync-only': { type: 'boolean' },
+      'no-sync': { type: 'boolean' },
+      'sync-rounds': { type: 'string' },
       help: { type: 'boolean', short: 'h' }
     }
   })
@@ -114,7 +138,9 @@ export function parseOptions(argv: string[]): BenchOptions | null {
   if (values['no-cache'] && values['cache-only']) throw new Error('--no-cache and --cache-only exclude each other')
   if (values['ingest-only'] && values['no-ingest']) throw new Error('--ingest-only and --no-ingest exclude each other')
   if (values['gui-only'] && values['no-gui']) throw new Error('--gui-only and --no-gui exclude each other')
-  if (values['gui-only'] && values['ingest-only']) throw new Error('--gui-only and --ingest-only exclude each other')
+  if (values['sync-only'] && values['no-sync']) throw new Error('--sync-only and --no-sync exclude each other')
+  const only = (['ingest-only', 'gui-only', 'sync-only'] as const).filter((flag) => values[flag])
+  if (only.length > 1) throw new Error(`--${only[0]} and --${only[1]} exclude each other`)
   const base = values.quick ? { ...FULL, ...QUICK } : FULL
   return {
     ...base,
@@ -128,6 +154,9 @@ export function parseOptions(argv: string[]): BenchOptions | null {
     ingestOnly: values['ingest-only'] === true,
     ingestRuns: whole('ingest-runs', values['ingest-runs'], base.ingestRuns, 1),
     gui: values['no-gui'] !== true,
-    guiOnly: values['gui-only'] === true
+    guiOnly: values['gui-only'] === true,
+    sync: values['no-sync'] !== true,
+    syncOnly: values['sync-only'] === true,
+    syncRounds: whole('sync-rounds', values['sync-rounds'], base.syncRounds, 1)
   }
 }

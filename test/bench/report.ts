@@ -174,7 +174,7 @@ the page and, unless remembered since the last write, the count) and renders the
 const RERUN = `Rerun with \`npm run bench\` (full run of both settings, about 13 minutes plus 1–2 minutes of seeding the first
 time; the seeded catalogue is kept under the temp directory and reused, \`--fresh\` reseeds) or \`npm run bench -- --quick\`
 (smoke run on a 2,000-resource catalogue, about a minute; it prints its tables and leaves this file alone).
-Flags: \`--no-cache\` or \`--cache-only\` (one setting), \`--ingest-only\` / \`--no-ingest\` and \`--gui-only\` / \`--no-gui\` (one section alone, or without it), \`--duration S\`, \`--rounds N\`, \`--connections N\`, \`--warmup S\`.`
+Flags: \`--no-cache\` or \`--cache-only\` (one setting), \`--ingest-only\` / \`--no-ingest\`, \`--gui-only\` / \`--no-gui\` and \`--sync-only\` / \`--no-sync\` (one section alone, or without it), \`--duration S\`, \`--rounds N\`, \`--connections N\`, \`--warmup S\`.`
 
 function paramsLines(info: RunInfo, rows: Row[]): string[] {
   const p = info.params
@@ -188,9 +188,10 @@ function paramsLines(info: RunInfo, rows: Row[]): string[] {
 
 /**
  * `ingest`: the ingest and bbox section (test/bench/ingest.ts, between its markers), placed after
- * the writes when the run measured it; `gui`: the GUI section (between its markers), after that.
+ * the writes when the run measured it; `gui`: the GUI section (between its markers), after that;
+ * `sync`: the sync section (test/bench/sync.ts), last before the method.
  */
-export function markdownReport(info: RunInfo, sections: Section[], writes: string, ingest?: string, gui?: string): string {
+export function markdownReport(info: RunInfo, sections: Section[], writes: string, ingest?: string, gui?: string, sync?: string): string {
   const rows = sections[0]?.rows ?? []
   return [
     '# Mapshelf HTTP benchmark',
@@ -220,6 +221,7 @@ Targets: a single write's p99 at most 15 ms (judged on the one-client row); a bu
     '',
     ...(ingest ? [ingest, ''] : []),
     ...(gui ? [gui, ''] : []),
+    ...(sync ? [sync, ''] : []),
     '## Method',
     '',
     METHOD,

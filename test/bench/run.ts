@@ -18,6 +18,7 @@ import { type Target, measurePair } from './load'
 import { type WriteContext, largeWrites, loadedWrites, writeTables } from './writes'
 import { INGEST_SECTION_END, INGEST_SECTION_START, type IngestResults, ingestSection, ingestTables, runIngestBench } from './ingest'
 import { type BenchMode, type BenchOptions, USAGE, parseOptions } from './options'
+import { SYNC_SECTION_END, SYNC_SECTION_START, runSyncBench, syncFailed, syncSection, syncTable } from './sync'
 import { type BenchQuery, type CallerKind, benchQueries, expectedStatus, pickParams } from './queries'
 import { type Row, type RunInfo, type Section, markdownReport, resultsTable, rowFailure, spliceSection } from './report'
 
@@ -238,6 +239,30 @@ async function guiOnly(options: BenchOptions): Promise<number> {
   return failed ? 1 : 0
 }
 
+/** The sync section: measured, printed, and its markdown; a failure becomes the section's text. */
+async function syncPart(options: BenchOptions): Promise<{ failed: boolean; markdown: string }> {
+  log('Measuring the sync rows ...')
+  const started = new Date()
+  try {
+    const results = await runSyncBench({ root: ROOT, sizes: options.syncSizes, rounds: options.syncRounds }, log)
+    log(`\nsync:\n${syncTable(results)}\n`)
+    const markdown = syncSection(results, { date: started, machine: machine(), node: process.version, commit: commitLabel(), quick: options.quick })
+    return { failed: syncFailed(results), markdown }
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error)
+    log(`Sync section FAILED: ${message}`)
+    return { failed: true, markdown: [SYNC_SECTION_START, '## Sync', '', `**FAIL** (${started.toISOString().slice(0, 16)} UTC): ${message}`, SYNC_SECTION_END].join('\n') }
+  }
+}
+
+/** --sync-only: that section alone; a full run replaces only its part of docs/benchmarks.md. */
+async function syncOnly(options: BenchOptions): Promise<number> {
+  const { failed, markdown } = await syncPart(options)
+  if (options.quick) log(`Quick smoke run: ${REPORT_FILE} left unchanged (a full run writes it).`)
+  else spliceReport(markdown, SYNC_SECTION_START, SYNC_SECTION_END, 'sync')
+  return failed ? 1 : 0
+}
+
 /** --ingest-only: that section alone; a full run replaces only its part of docs/benchmarks.md. */
 async function ingestOnly(options: BenchOptions): Promise<number> {
   const { results, markdown } = await ingestPart(options)
@@ -254,6 +279,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (options.ingestOnly) return ingestOnly(options)
   if (options.guiOnly) return guiOnly(options)
+  if (options.syncOnly) return syncOnly(options)
   const started = Date.now()
   const catalogue = await ensureCatalogue(options.seed, { fresh: options.fresh, log })
   const params = pickParams(catalogue.databaseFile, catalogue.summary.fixtures)
@@ -290,6 +316,7 @@ async function main(argv: string[]): Promise<number> {
   log(`\nwrites:\n${writes}\n`)
   const ingest = options.ingest ? await ingestPart(options) : null
   const gui = options.gui ? await guiPart(options) : null
+  const sync = options.sync ? await syncPart(options) : null
   const info: RunInfo = {
     date: new Date(started),
     cpus: machine(),
@@ -312,8 +339,10 @@ async function main(argv: string[]): Promise<number> {
   }
   const ingestMarkdown = ingest?.markdown ?? kept(INGEST_SECTION_START, INGEST_SECTION_END)
   const guiMarkdown = gui?.markdown ?? kept(GUI_SECTION_START, GUI_SECTION_END)
-  writeReport(markdownReport(info, sections, writes, ingestMarkdown, guiMarkdown), options)
-  const failed = sections.some((section) => section.rows.some((row) => rowFailure(row) !== null)) || (ingest !== null && ingestFailed(ingest.results)) || gui?.failed === true
+  const syncMarkdown = sync?.markdown ?? kept(SYNC_SECTION_START, SYNC_SECTION_END)
+  writeReport(markdownReport(info, sections, writes, ingestMarkdown, guiMarkdown, syncMarkdown), options)
+  const failed =
+    sections.some((section) => section.rows.some((row) => rowFailure(row) !== null)) || (ingest !== null && ingestFailed(ingest.results)) || gui?.failed === true || sync?.failed === true
   return failed ? 1 : 0
 }
 
