@@ -7,6 +7,7 @@ import * as sync from './2026_11_27_1500_sync'
 import * as syncOffline from './2026_11_27_1700_sync_offline'
 import * as featureIndex from './2026_11_27_1800_feature_index'
 import * as syncDataSent from './2026_11_27_1900_sync_data_sent'
+import * as syncBindingLookups from './2026_11_27_2000_sync_binding_lookups'
 
 /** Every migration, listed by hand: a folder-reading provider does not survive bundling. */
 export const migrations: Record<string, Migration> = {
@@ -17,5 +18,6 @@ export const migrations: Record<string, Migration> = {
   '2026_11_27_1500_sync': sync,
   '2026_11_27_1700_sync_offline': syncOffline,
   '2026_11_27_1800_feature_index': featureIndex,
-  '2026_11_27_1900_sync_data_sent': syncDataSent
+  '2026_11_27_1900_sync_data_sent': syncDataSent,
+  '2026_11_27_2000_sync_binding_lookups': syncBindingLookups
 }
