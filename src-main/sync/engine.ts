@@ -352,6 +352,8 @@ export class SyncEngine {
       const local = await this.comparableLocal(localId, type, remote.view)
       await this.saveBase(created.id, local, item.last_updated)
       if (type === 'document') await this.pullDocumentFile(localId, remote.dto)
+      if (type === 'layer') this.layersPulled += 1
+      await this.settledByPull(localId)
       this.summary.pulled.created += 1
       await this.journal('pull', 'create', 'ok', { local: localId, remote: pk }, remote.dto.title)
       return
@@ -365,8 +367,9 @@ export class SyncEngine {
       return
     }
     const local = await this.comparableLocal(binding.local_id, type, remote.view)
-    await this.mergeInto(binding, local, remote.view, item.last_updated)
+    const agreed = await this.mergeInto(binding, local, remote.view, item.last_updated)
     if (type === 'document') await this.pullDocumentFile(binding.local_id, remote.dto)
+    if (agreed) await this.settledByPull(binding.local_id)
   }
 
   /**
@@ -423,7 +426,8 @@ export class SyncEngine {
    * are left for push (the new base is the remote state, so they still differ from it), and fields
    * changed on both sides become conflicts, keeping the local value until the user decides.
    */
-  private async mergeInto(binding: Binding, local: SyncView, remote: SyncView, remoteLastUpdated: string | null): Promise<void> {
+  /** Answers whether both sides now agree (nothing to push, no conflict). */
+  private async mergeInto(binding: Binding, local: SyncView, remote: SyncView, remoteLastUpdated: string | null): Promise<boolean> {
     const base = binding.base ? (JSON.parse(binding.base) as SyncView) : null
     const result = merge(base, local, remote)
     const open = await this.openConflictFields(binding.id)
@@ -436,6 +440,26 @@ export class SyncEngine {
     if (result.conflicts.length) await this.recordConflicts(binding, result.conflicts, base, local, remote)
     const conflicted = result.conflicts.length > 0 || open.size > 0
     await this.saveBase(binding.id, remote, remoteLastUpdated, conflicted ? 'conflict' : 'synced')
+    return !conflicted && result.toRemote.length === 0
+  }
+
+  /**
+   * Records the pull's own writes settled: after them both sides agree, so the push phase, which
+   * looks at every record written since its watermark, need not read these again, unless an edit
+   * here follows, or the pull since brought users (their grants then compare) or layers (for maps).
+   */
+  private readonly settled = new Map<number, { seq: number; users: number; layers: number }>()
+  private layersPulled = 0
+
+  private async settledByPull(localId: number): Promise<void> {
+    const top = await this.db.selectFrom('changes').select((eb) => eb.fn.max('seq').as('seq')).executeTakeFirst()
+    this.settled.set(localId, { seq: Number(top?.seq ?? 0), users: this.deps.local.usersCreated, layers: this.layersPulled })
+  }
+
+  private stillSettled(binding: Binding, latestSeq: number | undefined): boolean {
+    const at = this.settled.get(binding.local_id!)
+    if (!at || latestSeq === undefined || latestSeq > at.seq) return false
+    return at.users === this.deps.local.usersCreated && (binding.resource_type !== 'map' || at.layers === this.layersPulled)
   }
 
   /**
@@ -457,7 +481,7 @@ export class SyncEngine {
 
   async push(): Promise<void> {
     const state = await this.db.selectFrom('sync_state').selectAll().where('remote_id', '=', this.deps.config.id).executeTakeFirstOrThrow()
-    const { ids: changed, last } = await this.deps.local.changedSince(state.pushed_seq)
+    const { ids: changed, latest, last } = await this.deps.local.changedSince(state.pushed_seq)
     await this.pushCreates()
     const bindings = await this.db.selectFrom('sync_bindings').selectAll().where('remote_id', '=', this.deps.config.id).where('state', 'in', ['synced', 'conflict']).execute()
     const resolvedRecently = new Set(
@@ -470,6 +494,7 @@ export class SyncEngine {
         continue
       }
       if (!changed.has(binding.local_id) && !resolvedRecently.has(binding.id) && binding.state !== 'conflict') continue
+      if (binding.state !== 'conflict' && !resolvedRecently.has(binding.id) && this.stillSettled(binding, latest.get(binding.local_id))) continue
       try {
         await this.pushUpdate(binding)
       } catch (error) {

@@ -127,6 +127,9 @@ export class LocalStore {
     return new Set([...u.map((r) => `user:${r.username}`), ...g.map((r) => `group:${r.name}`), 'user:AnonymousUser'])
   }
 
+  /** Users this store created for remote usernames (their grants can compare from then on). */
+  usersCreated = 0
+
   /** A local user for a remote username (inactive and without a password when new). */
   async ensureUser(username: string): Promise<number> {
     const found = await this.deps.db.selectFrom('users').select('id').where('username', '=', username).executeTakeFirst()
@@ -137,6 +140,7 @@ export class LocalStore {
       .values({ uuid: randomUUID(), username, password_hash: null, is_active: 0, created: now, last_updated: now, date_joined: now })
       .returning('id')
       .executeTakeFirstOrThrow()
+    this.usersCreated += 1
     return created.id
   }
 
@@ -251,7 +255,8 @@ export class LocalStore {
   }
 
   /** Resource ids with logged changes after `seq` (their rows, keywords, regions or grants). */
-  async changedSince(seq: number): Promise<{ ids: Set<number>; last: number }> {
+  /** Records changed here after `seq`: their ids, each one's latest change, and the log's last seq. */
+  async changedSince(seq: number): Promise<{ ids: Set<number>; latest: Map<number, number>; last: number }> {
     const rows = await this.deps.db
       .selectFrom('changes')
       .select(['row_key', 'seq'])
@@ -259,12 +264,15 @@ export class LocalStore {
       .where('table_name', 'in', ['resources', 'layers', 'maps', 'documents', 'geoapps', 'resource_keywords', 'resource_regions', 'resource_user_perms', 'resource_group_perms'])
       .execute()
     const ids = new Set<number>()
+    const latest = new Map<number, number>()
     let last = seq
     for (const row of rows) {
-      ids.add(Number(row.row_key.split(':')[0]))
+      const id = Number(row.row_key.split(':')[0])
+      ids.add(id)
+      latest.set(id, Math.max(latest.get(id) ?? 0, row.seq))
       last = Math.max(last, row.seq)
     }
     const top = await this.deps.db.selectFrom('changes').select((eb) => eb.fn.max('seq').as('seq')).executeTakeFirst()
-    return { ids, last: Math.max(last, Number(top?.seq ?? seq)) }
+    return { ids, latest, last: Math.max(last, Number(top?.seq ?? seq)) }
   }
 }

@@ -46,6 +46,28 @@ describe('first sync and a no-op second sync', () => {
   })
 })
 
+describe('an incremental pull', () => {
+  let pair: Pair
+  beforeAll(async () => {
+    pair = await startPair({ resources: 12 })
+    await pair.sync()
+  })
+  afterAll(() => pair?.close())
+
+  it('reads each new record there once: the push phase does not read again what the pull wrote and both sides agree on', async () => {
+    const made = await Promise.all([1, 2, 3, 4, 5].map((n) => create(pair.remote, 'map', { title: `New there ${n}`, abstract: 'made there' })))
+    const from = pair.proxy.log.length
+    const summary = await pair.sync()
+    expect(summary).toMatchObject({ pulled: { created: 5, updated: 0, deleted: 0 }, pushed: { created: 0, updated: 0, deleted: 0 }, errors: 0 })
+    const gets = pair.proxy.log.slice(from).filter((r) => r.method === 'GET').map((r) => r.path)
+    for (const map of made) {
+      expect(gets.filter((p) => new RegExp(`^/api/v2/maps/${map.pk}/?$`).test(p)), `map ${map.pk} detail`).toHaveLength(1)
+      expect(gets.filter((p) => new RegExp(`^/api/v2/resources/${map.pk}/get_perms/?$`).test(p)), `map ${map.pk} grants`).toHaveLength(1)
+    }
+    expect(await differences(pair)).toEqual([])
+  })
+})
+
 describe('field-level merge and conflicts', () => {
   let pair: Pair
   beforeAll(async () => {
