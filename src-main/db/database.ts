@@ -76,6 +76,10 @@ function withStatementCache(sqlite: Sqlite.Database): Sqlite.Database {
     // timeout) when the ingest worker's connection committed in between. IMMEDIATE takes the
     // write lock up front, waiting up to busy_timeout for it.
     const source = text === 'begin' ? 'begin immediate' : text
+    // SQLite rolls a transaction back by itself when a statement fails on a full disk or an I/O
+    // error; Kysely's own rollback would then fail ("no transaction is active") and replace the
+    // error that says what happened (SQLITE_FULL: a 507 instead of a 500).
+    if (source === 'rollback' && !sqlite.inTransaction) return prepare('select 0 where 0')
     const cached = statements.get(source)
     if (cached) {
       statements.delete(source)
