@@ -349,11 +349,13 @@ export class SyncEngine {
       if (await this.adoptLostCreate(type, remote.dto, remote.view)) return
       const localId = await this.deps.local.create(type, remote.dto, remote.view, this.deps.config.id)
       const created = await this.insertBinding({ type, remotePk: pk, remoteUuid: remote.dto.uuid, localId, localUuid: remote.dto.uuid, state: 'synced' })
+      const holdersThere = Object.keys(remote.view.perms ?? {}).length
       const local = await this.comparableLocal(localId, type, remote.view)
       await this.saveBase(created.id, local, item.last_updated)
       if (type === 'document') await this.pullDocumentFile(localId, remote.dto)
       if (type === 'layer') this.layersPulled += 1
-      await this.settledByPull(localId)
+      // comparableLocal left in remote.view only the grants to holders known here.
+      await this.settledByPull(localId, Object.keys(remote.view.perms ?? {}).length < holdersThere)
       this.summary.pulled.created += 1
       await this.journal('pull', 'create', 'ok', { local: localId, remote: pk }, remote.dto.title)
       return
@@ -366,10 +368,11 @@ export class SyncEngine {
       }
       return
     }
+    const holdersThere = Object.keys(remote.view.perms ?? {}).length
     const local = await this.comparableLocal(binding.local_id, type, remote.view)
     const agreed = await this.mergeInto(binding, local, remote.view, item.last_updated)
     if (type === 'document') await this.pullDocumentFile(binding.local_id, remote.dto)
-    if (agreed) await this.settledByPull(binding.local_id)
+    if (agreed) await this.settledByPull(binding.local_id, Object.keys(remote.view.perms ?? {}).length < holdersThere)
   }
 
   /**
@@ -448,18 +451,19 @@ export class SyncEngine {
    * looks at every record written since its watermark, need not read these again, unless an edit
    * here follows, or the pull since brought users (their grants then compare) or layers (for maps).
    */
-  private readonly settled = new Map<number, { seq: number; users: number; layers: number }>()
+  private readonly settled = new Map<number, { seq: number; users: number | null; layers: number }>()
   private layersPulled = 0
 
-  private async settledByPull(localId: number): Promise<void> {
+  /** `grantsToUnknown`: the remote's grants named holders missing here (new users may make them compare). */
+  private async settledByPull(localId: number, grantsToUnknown: boolean): Promise<void> {
     const top = await this.db.selectFrom('changes').select((eb) => eb.fn.max('seq').as('seq')).executeTakeFirst()
-    this.settled.set(localId, { seq: Number(top?.seq ?? 0), users: this.deps.local.usersCreated, layers: this.layersPulled })
+    this.settled.set(localId, { seq: Number(top?.seq ?? 0), users: grantsToUnknown ? this.deps.local.usersCreated : null, layers: this.layersPulled })
   }
 
   private stillSettled(binding: Binding, latestSeq: number | undefined): boolean {
     const at = this.settled.get(binding.local_id!)
     if (!at || latestSeq === undefined || latestSeq > at.seq) return false
-    return at.users === this.deps.local.usersCreated && (binding.resource_type !== 'map' || at.layers === this.layersPulled)
+    return (at.users === null || at.users === this.deps.local.usersCreated) && (binding.resource_type !== 'map' || at.layers === this.layersPulled)
   }
 
   /**

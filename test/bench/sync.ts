@@ -519,11 +519,15 @@ function findings(results: SyncResults): string[] {
   return [
     `First pull: ${fmt(pullRatio(results), 1)}× the listing download (median of the per-round ratios), target ≤ ${FIRST_PULL_RATIO_TARGET}×: **${v.pull ? 'met' : 'missed'}**. ` +
       `It sends ${fmt(pull.requests / n, 1)} requests per record where the listing needs ${fmt(1 / ENGINE_PAGE_SIZE, 2)}: ${perRecord(pull, 'detail', n)} detail and ${perRecord(pull, 'perms', n)} get_perms requests per record, one at a time` +
-      (reread ? " (the pull reads each record's detail and grants; the push phase of the same run reads both again for every record the pull wrote, because those writes are in the change log it pushes from)" : '') +
+      (reread
+        ? " (the pull reads each record's detail and grants; the push phase of the same run reads both again for every record the pull wrote, because those writes are in the change log it pushes from)"
+        : kind(pull, 'detail') > n
+          ? ' (the push phase reads again the records whose grants named users this side met only later in the pull)'
+          : '') +
       `, plus ${thousands(kind(pull, 'other'))} other requests (maps' layers, user look-ups, document files). Where the time goes: ${fmt(pull.remoteShare * 100, 0)} % waiting on the remote's answers (which alone add up to ${fmt(waitRatio, 1)}× the listing download), ${fmt(pull.sqlShare * 100, 0)} % in the client's SQLite statements, ${fmt(rest * 100, 0)} % the client's other work (its HTTP client and JSON, Kysely building queries, rendering records to compare, hashing views) and the proxy.`,
     `The first pull's costliest SQL statements (round of median time): ${middle.topSql.map((q) => `\`${q.sql.length > 110 ? `${q.sql.slice(0, 110)}…` : q.sql}\` ${fmt(q.seconds, 1)} s in ${thousands(q.calls)} calls (${fmt((q.seconds * 1000) / q.calls, 2)} ms a call)`).join('; ')}.`,
     `The second sync after a first pull re-reads ${thousands(kind(settle, 'detail'))} records (${thousands(settle.requests)} requests, ${fmt(settle.seconds, 2)} s): records the first run changed here in its push phase, after the point in the change log it pushes from (grants to users it met later in the pull, for one).`,
-    `Incremental sync with ${thousands(sizes.remoteEdits)} remote changes among ${thousands(n)}: ${fmt(incremental.seconds, 2)} s, target < ${INCREMENTAL_TARGET_S} s: **${v.incremental ? 'met' : 'missed'}** (${thousands(incremental.requests)} requests: ${perRecord(incremental, 'detail', sizes.remoteEdits)} detail reads per changed record, the pull's and the push phase's; ${fmt(incremental.sqlShare * 100, 0)} % of its time in SQL).`,
+    `Incremental sync with ${thousands(sizes.remoteEdits)} remote changes among ${thousands(n)}: ${fmt(incremental.seconds, 2)} s, target < ${INCREMENTAL_TARGET_S} s: **${v.incremental ? 'met' : 'missed'}** (${thousands(incremental.requests)} requests: ${perRecord(incremental, 'detail', sizes.remoteEdits)} detail reads per changed record${kind(incremental, 'detail') >= 1.5 * sizes.remoteEdits ? ", the pull's and the push phase's" : ''}; ${fmt(incremental.sqlShare * 100, 0)} % of its time in SQL).`,
     `Push of ${thousands(sizes.localEdits)} local edits: ${fmt(push.seconds, 2)} s, ${fmt(push.requests / sizes.localEdits, 1)} requests per edited record (detail and grants read before the PATCH and again after it; no target). The sync after it lists ${thousands(pushedPages)} pages: the pushed records moved on the remote, and pages of records already seen do not move the pull's cursor until the listing ends.`
   ]
 }
