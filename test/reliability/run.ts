@@ -29,7 +29,8 @@ const USAGE = `Usage: npx tsx test/reliability/run.ts [--smoke] [--only a,b,c,d,
 
 /** Findings made while building the harness, fixed in the same change; listed so the report keeps them. */
 const FIXED = [
-  'FIXED (src-main/db/database.ts): under mixed load, `PUT /api/v2/resources/:id/set_perms` answered 500 `SqliteError: database is locked` (2 of ~220 in a 5 s smoke run). Kysely opens transactions with a deferred `BEGIN`; a transaction that reads before it writes fails at once with SQLITE_BUSY (SQLITE_BUSY_SNAPSHOT, the busy timeout does not apply) when the ingest worker\'s connection committed in between. The connection now turns Kysely\'s `begin` into `BEGIN IMMEDIATE`, which waits up to busy_timeout for the write lock.'
+  'FIXED (src-main/db/database.ts): under mixed load, `PUT /api/v2/resources/:id/set_perms` answered 500 `SqliteError: database is locked` (2 of ~220 in a 5 s smoke run). Kysely opens transactions with a deferred `BEGIN`; a transaction that reads before it writes fails at once with SQLITE_BUSY (SQLITE_BUSY_SNAPSHOT, the busy timeout does not apply) when the ingest worker\'s connection committed in between. The connection now turns Kysely\'s `begin` into `BEGIN IMMEDIATE`, which waits up to busy_timeout for the write lock.',
+  'FIXED (src-main/db/database.ts): a write on a full disk answered a generic 500 "Internal server error." (check c, PATCH with 0 bytes free). SQLite rolls a transaction back by itself when a statement fails with SQLITE_FULL; Kysely\'s rollback then failed with "cannot rollback - no transaction is active", and that error replaced SQLITE_FULL. The connection now skips a rollback when no transaction is open: the answer is 507 naming the full disk, and check c now requires a JSON error that is not the generic 500.'
 ]
 
 const log = (line: string) => console.log(line)
