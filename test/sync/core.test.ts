@@ -68,6 +68,27 @@ describe('an incremental pull', () => {
   })
 })
 
+describe('a pull whose last page is full', () => {
+  let pair: Pair
+  beforeAll(async () => {
+    pair = await startPair({ resources: 120 })
+    await pair.sync()
+  })
+  afterAll(() => pair?.close())
+
+  it('stops at the last page instead of asking for one past it (the remote answers that 404)', async () => {
+    // 100 records changed in one write share one stamp: the pull reads a full page of them, then
+    // the same full page again (all seen) from its new cursor.
+    const ids = catalogue(pair.remote).slice(0, 100).map((r) => r.id)
+    const res = await api(pair.remote, '/api/v2/resources', { method: 'PATCH', body: ids.map((id) => ({ id, abstract: 'changed in one write' })) })
+    expect(res.status, res.text).toBe(200)
+    const from = pair.proxy.log.length
+    const summary = await pair.sync()
+    expect(summary).toMatchObject({ pulled: { updated: 100 }, errors: 0 })
+    expect(pair.proxy.log.slice(from).filter((r) => r.method === 'GET' && /page=2/.test(r.url)).map((r) => r.url)).toEqual([])
+  })
+})
+
 describe('field-level merge and conflicts', () => {
   let pair: Pair
   beforeAll(async () => {
