@@ -217,7 +217,8 @@ export class SyncEngine {
    * is left out and reported (a later sync adds it once the layer itself is pushed).
    */
   private async remoteLayersBody(binding: Binding, pk: number, entries: string[]): Promise<Record<string, unknown>[]> {
-    const there = this.remoteMaps.get(pk) ?? (await this.remoteMapLayers(pk), this.remoteMaps.get(pk))
+    if (!this.remoteMaps.has(pk)) await this.remoteMapLayers(pk)
+    const there = this.remoteMaps.get(pk)
     const kept = (there?.layers ?? []).filter((l) => !there!.carried.has(l.pk))
     const wanted = entries.map(parseLayerEntry)
     const refs = wanted.map((e) => e.ref)

@@ -22,6 +22,7 @@ import { type ChildServer, startChild } from './children'
 import { viewerFeatureLimit } from '../../src-shared/api/mapshelf'
 import { FIXTURE_DIR, type FixtureFile, geoJsonPoints, shapefileLines } from './ingest-fixtures'
 import { type Sample, type Target, fire, median, percentile, summarise } from './load'
+import { type SectionContext, fmt, runLines } from './report'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const ADMIN_PASSWORD = 'bench-ingest-admin'
@@ -532,7 +533,6 @@ export async function runIngestBench(settings: IngestSettings, log: Log): Promis
 // ---------------------------------------------------------------------------------------------
 // Report
 
-const fmt = (n: number, d: number) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a')
 const thousands = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a')
 
 function table(header: string[], rows: string[][], right: Set<number>): string {
@@ -657,7 +657,7 @@ export const INGEST_SECTION_START = '<!-- ingest-bench:start -->'
 export const INGEST_SECTION_END = '<!-- ingest-bench:end -->'
 
 /** The report's ingest section, between markers so `--ingest-only` can replace it alone. */
-export function ingestSection(results: IngestResults, context: { date: Date; machine: string; node: string; commit: string | null; quick: boolean }): string {
+export function ingestSection(results: IngestResults, context: SectionContext): string {
   const s = results.settings
   const runs = `${s.runs} run${s.runs === 1 ? '' : 's'}`
   const gdal = ogrVersion()
@@ -666,8 +666,7 @@ export function ingestSection(results: IngestResults, context: { date: Date; mac
     INGEST_SECTION_START,
     '## Ingest and features by bbox',
     '',
-    `- Date: ${context.date.toISOString().replace('T', ' ').slice(0, 16)} UTC; commit ${context.commit ?? 'unknown'}; wall time of this section ${fmt(results.minutes, 1)} min${context.quick ? ' — **quick smoke run**' : ''}`,
-    `- Machine: ${context.machine}; Node ${context.node}; ${gdal}; 1-minute load average ${fmt(results.load.start, 2)} at the start, ${fmt(results.load.end, 2)} at the end (the machine is shared)`,
+    ...runLines(context, results, { tools: gdal, loadNote: 'the machine is shared' }),
     `- Files (generated, seeded, cached under \`${FIXTURE_DIR}\`): GeoJSON FeatureCollections of random points in 5–15°E, 45–55°N with six properties (id, name, population, elevation, surveyed date, class); a polyline shapefile (10 vertices a line, EPSG:4326, .shp/.shx/.dbf/.prj/.cpg, the same six attributes in the .dbf).`,
     `- Ingest: ${runs} each of Mapshelf and ogr2ogr per file, alternating which goes first; medians shown. Every Mapshelf run gets a fresh data folder and a fresh server child (\`node --import tsx src-main/cli/main.ts serve\`), waits 1 s idle, then times POST /api/v2/uploads/upload/ (multipart, base file and side-cars streamed from disk over loopback) until the reply (\`status: finished\`), while VmRSS of the server process (API and ingest worker thread together) is sampled every 50 ms; the stored feature count is checked against the file. "idle → peak growth" is the idle RSS and the largest peak-minus-idle over the runs. The first upload after a start also starts the ingest worker thread, which is part of the time and the growth, as it is for a user. ogr2ogr: \`ogr2ogr -f GPKG out.gpkg <file>\` (spatial index on, GDAL's default), wall time measured by the benchmark, peak RSS from GNU time. Ratio = Mapshelf ÷ ogr2ogr time; target ≤ ${INGEST_RATIO_TARGET}×. The upload size limit (dataset_upload_size, 100 MB by default) is raised to 4 GB in each benchmark data folder.`,
     `- Features by bbox: ${layer ? `the last ${thousands(layer.features)}-point layer` : 'the point layer'}, GET /api/v2/mapshelf/layers/{pk}/features?bbox=… with the default limit (5,000), and once with the limit the map viewer asks for in a 1280×800 window, as the admin (bearer token), default settings (this route is not served from the response cache: it answers with \`res.send\`, which the cache does not wrap); each request takes the next of 1,000 seeded random bboxes of the view's size inside the layer's extent (the whole-extent row repeats one bbox). ${s.rounds} round${s.rounds === 1 ? '' : 's'} × ${s.duration} s${s.warmup ? ` after a ${s.warmup} s warm-up` : ''}, each round with one connection (requests one after another: the latency a map viewer sees), then ${s.connections} connections at once (where requests queue on the one Node thread that serves them), alternating with the bare Express route answering a body of the row's mean response size with ${s.connections} connections (\`test/bench/bare-server.ts\`); medians over the rounds. Features returned: over the first 50 bboxes of the row. Target: p99 < ${BBOX_P99_TARGET_MS} ms.`,

@@ -37,7 +37,7 @@ export interface RunInfo {
   minutes: number
 }
 
-const fmt = (n: number, digits: number) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a')
+export const fmt = (n: number, digits: number) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a')
 const thousands = (n: number) => Math.round(n).toLocaleString('en-US')
 
 function statusCounts(counts: Record<string, number>): string {
@@ -249,4 +249,21 @@ export function spliceSection(report: string, section: string, start: string, en
   const method = report.indexOf('\n## Method')
   if (method >= 0) return `${report.slice(0, method + 1)}${section}\n\n${report.slice(method + 1)}`
   return `${report.trimEnd()}\n\n${section}\n`
+}
+
+/** When, at which commit and on what a one-section run measured: the first lines of its section. */
+export interface SectionContext {
+  date: Date
+  machine: string
+  node: string
+  commit: string | null
+  quick: boolean
+}
+
+/** The "Date" and "Machine" lines every section's header starts with; `tools` names versions beside Node's. */
+export function runLines(context: SectionContext, run: { minutes: number; load: { start: number; end: number } }, options: { tools?: string; loadNote: string }): string[] {
+  return [
+    `- Date: ${context.date.toISOString().replace('T', ' ').slice(0, 16)} UTC; commit ${context.commit ?? 'unknown'}; wall time of this section ${fmt(run.minutes, 1)} min${context.quick ? ' — **quick smoke run**' : ''}`,
+    `- Machine: ${context.machine}; Node ${context.node}${options.tools ? `; ${options.tools}` : ''}; 1-minute load average ${fmt(run.load.start, 2)} at the start, ${fmt(run.load.end, 2)} at the end (${options.loadNote})`
+  ]
 }

@@ -20,6 +20,7 @@ import { Remote } from '../../src-main/sync/remote'
 import { prng } from '../helpers/prng'
 import { BENCH_ADMIN_PASSWORD, type SeedParams, ensureCatalogue } from './catalogue'
 import { type ChildServer, startChild } from './children'
+import { type SectionContext, fmt, runLines } from './report'
 
 /** The sync engine's listing page size (PAGE_SIZE in src-main/sync/engine.ts); checked against what the pull sends. */
 const ENGINE_PAGE_SIZE = 100
@@ -422,7 +423,6 @@ const median = (values: number[]) => {
   const m = s.length >> 1
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2
 }
-const fmt = (n: number, digits: number) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a')
 const thousands = (n: number) => Math.round(n).toLocaleString('en-US')
 
 type StepName = keyof Round
@@ -532,15 +532,14 @@ function findings(results: SyncResults): string[] {
   ]
 }
 
-export function syncSection(results: SyncResults, context: { date: Date; machine: string; node: string; commit: string | null; quick: boolean }): string {
+export function syncSection(results: SyncResults, context: SectionContext): string {
   const { sizes, rounds } = results.settings
   const c = sizes.catalogue
   return [
     SYNC_SECTION_START,
     '## Sync',
     '',
-    `- Date: ${context.date.toISOString().replace('T', ' ').slice(0, 16)} UTC; commit ${context.commit ?? 'unknown'}; wall time of this section ${fmt(results.minutes, 1)} min${context.quick ? ' — **quick smoke run**' : ''}`,
-    `- Machine: ${context.machine}; Node ${context.node}; 1-minute load average ${fmt(results.load.start, 2)} at the start, ${fmt(results.load.end, 2)} at the end (the machine is shared: compare the ratios more than the times)`,
+    ...runLines(context, results, { loadNote: 'the machine is shared: compare the ratios more than the times' }),
     `- Remote: a second Mapshelf server (\`node --import tsx src-main/cli/main.ts serve\`, a child process, default settings) on a fresh copy, each round, of a catalogue seeded with \`seedCatalogue\` (${thousands(c.resources)} resources, ${thousands(c.users)} users, ${thousands(c.groups)} groups; cached in \`${results.catalogueDir}\`). Client: a Mapshelf server in the benchmark's process on an empty data folder, syncing as \`admin\` through \`services.sync.runNow\` (what \`npm run sync\` calls) with reconciliation off: the full comparison a sync adds once a day (and on a first sync by default) is not in these rows.`,
     `- Counted: every HTTP request the client (or the baseline) sent, at a pass-through proxy in the benchmark's process in front of the remote, loopback only; sign-in requests included. "waiting on the remote": the sum of the proxy's request-to-answer times over the step's time. Kinds: list pages, resource details, get_perms, writes (PATCH, PUT set_perms), auth (token, userinfo), other (a map's layers, user and group look-ups, document files).`,
     `- Baseline: the remote's listing of every followed resource (GET /api/v2/resources/ filtered to the followed types, sorted by pk) with the engine's page size (${ENGINE_PAGE_SIZE}) and its own HTTP client (src-main/sync/remote.ts), page after page, JSON parsed; the row below it asks for pages of ${thousands(MAX_PAGE_SIZE)}, the largest this server allows (GeoNode itself has no limit).`,
