@@ -190,7 +190,8 @@ describe('the sync panel', { timeout: 90_000 }, () => {
     const here = await request(server, `/api/v2/resources/${pulled.local_id}`, { who: 'admin' })
     expect(here.body.resource.title).toBe('Agreed: both sides')
     const pushed = page.locator('[data-testid="journal"] tbody tr').filter({ hasText: '↑ push' }).filter({ hasText: `#${pulled.local_id}` }).filter({ hasText: 'update' })
-    expect(await pushed.count()).toBeGreaterThanOrEqual(1)
+    // The journal reloads after the run's end is shown: wait for it.
+    await expect.poll(() => pushed.count()).toBeGreaterThanOrEqual(1)
     expect(await pushed.first().textContent()).toContain('title')
     await expect.poll(() => text(page, 'status-sync')).not.toContain('conflict')
   })
@@ -258,5 +259,44 @@ describe('the sync panel', { timeout: 90_000 }, () => {
     expect(await text(page, 'offline-detail')).toContain('Downloaded with the sync of')
     const features = (await request(server, `/api/v2/mapshelf/layers/${local.pk}/features`, { who: 'admin' })).body.features as { properties: { site: string } }[]
     expect(features.map((f) => f.properties.site).sort()).toEqual(['North', 'South'])
+  })
+
+  it("shows a conflict over a map's layers by the layers' titles, with opacity", async () => {
+    const { page, server } = app
+    const layers = (await request(remote, '/api/v2/layers?page_size=50', { who: remoteAdmin() })).body.layers as { pk: string; title: string }[]
+    const layer = layers[0]!
+    const made = await request(remote, '/api/v2/maps/', { who: remoteAdmin(), method: 'POST', body: { title: 'Survey map', layers: [{ dataset: Number(layer.pk) }] } })
+    expect(made.status, made.text).toBe(201)
+    const mapPk = Number(made.body.map.pk)
+
+    await open(page, server, '/sync')
+    await page.waitForSelector('[data-testid="sync-start"]')
+    await page.click('[data-testid="sync-start"]')
+    await waitForRunEnd(page)
+    const journal = (await request(server, '/api/v2/mapshelf/sync/remotes/1/journal', { who: 'admin' })).body.journal as { local_id: number; remote_pk: number }[]
+    const localMap = journal.find((j) => j.remote_pk === mapPk)!.local_id
+    const localLayer = journal.find((j) => j.remote_pk === Number(layer.pk))!.local_id
+    expect((await request(server, `/api/v2/maps/${localMap}/`, { who: 'admin', method: 'PATCH', body: { layers: [{ dataset: localLayer, opacity: 0.7 }] } })).status).toBe(200)
+    expect((await request(remote, `/api/v2/maps/${mapPk}/`, { who: remoteAdmin(), method: 'PATCH', body: { layers: [{ dataset: Number(layer.pk), opacity: 0.3, visibility: false }] } })).status).toBe(200)
+
+    await page.click('[data-testid="sync-start"]')
+    await waitForRunEnd(page)
+    const conflict = page.locator('[data-testid="conflict"]').filter({ hasText: 'Survey map' })
+    await conflict.waitFor()
+    expect(await conflict.locator('code').textContent()).toBe('layers')
+    const sides = conflict.locator('.sides > div pre')
+    expect(await sides.nth(0).textContent()).toBe(layer.title)
+    expect(await sides.nth(1).textContent()).toBe(`${layer.title} (opacity 70%)`)
+    expect(await sides.nth(2).textContent()).toBe(`${layer.title} (opacity 30%, hidden)`)
+    await conflict.scrollIntoViewIfNeeded()
+    await shot(page, 'sync-map-layers.png')
+
+    // Keep mine: the next run sends the local list there.
+    await conflict.getByRole('button', { name: 'Keep mine' }).click()
+    await page.waitForSelector('[data-testid="conflict"]', { state: 'detached' })
+    await page.click('[data-testid="sync-start"]')
+    await waitForRunEnd(page)
+    const there = (await request(remote, `/api/v2/maps/${mapPk}/layers/`, { who: remoteAdmin() })).body as { opacity: number; visibility: boolean; local: boolean }[]
+    expect(there.filter((l) => l.local).map((l) => [l.opacity, l.visibility])).toEqual([[0.7, true]])
   })
 })
