@@ -400,7 +400,7 @@ function boxDownscale(source: Uint8Array, sourceWidth: number, sourceHeight: num
 const MAX_PDF_PAGE_POINTS = 14_400
 
 /**
- * The first page of a PDF drawn on white and scaled to fit `size`, as PNG; null when the file cannot
+ * The top of a PDF's first page, drawn on white at the thumbnail's width (as much as fits `size`), as PNG; null when the file cannot
  * be read as a PDF or the drawing library is not installed (pdfjs-dist draws through its optional
  * @napi-rs/canvas, a Node-API module, so the same build serves Node and Electron).
  * Runs in the ingest worker: parsing a large PDF must not hold the API thread.
@@ -420,9 +420,10 @@ export async function pdfThumbnail(path: string, size: ThumbnailSize = DEFAULT_S
     const page = await doc.getPage(1)
     const natural = page.getViewport({ scale: 1 })
     if (natural.width <= 0 || natural.height <= 0 || natural.width > MAX_PDF_PAGE_POINTS || natural.height > MAX_PDF_PAGE_POINTS) return null
-    const scale = Math.min(size.width / natural.width, size.height / natural.height)
-    const viewport = page.getViewport({ scale })
-    const canvas = canvasModule.createCanvas(Math.max(1, Math.round(viewport.width)), Math.max(1, Math.round(viewport.height)))
+    // The page's full width and as much of its top as fits: a preview of the first page, in the
+    // same landscape box as every other thumbnail (a whole portrait page would be a sliver).
+    const viewport = page.getViewport({ scale: size.width / natural.width })
+    const canvas = canvasModule.createCanvas(size.width, Math.max(1, Math.min(size.height, Math.round(viewport.height))))
     const context = canvas.getContext('2d')
     context.fillStyle = '#ffffff'
     context.fillRect(0, 0, canvas.width, canvas.height)

@@ -69,7 +69,7 @@ describe('POST /api/v2/documents with doc_file', () => {
     expect(dataFolderEntries(t.server.dataDir).uploads).toEqual([])
   })
 
-  it("draws a PDF's first page as its thumbnail, on white, fitted to 240 x 180", async () => {
+  it("draws the top of a PDF's first page as its thumbnail, on white, 240 x 180", async () => {
     const res = await postDocument([fileBytes('doc_file', 'field-report.pdf', onePagePdf(), 'application/pdf')], { title: 'Field report' })
     expect(res.status, res.text).toBe(201)
     const doc = res.body.document
@@ -77,10 +77,11 @@ describe('POST /api/v2/documents with doc_file', () => {
     const thumb = await getBytes(t.server, new URL(doc.thumbnail_url, t.server.url).pathname)
     expect(thumb.status).toBe(200)
     const png = PNG.sync.read(thumb.bytes)
-    // A4 portrait fitted to 180 px of height.
-    expect([png.width, png.height]).toEqual([127, 180])
+    // A4 portrait at 240 px wide (340 px high): its top 180 px.
+    expect([png.width, png.height]).toEqual([240, 180])
     const at = (x: number, y: number) => [...png.data.subarray((y * png.width + x) * 4, (y * png.width + x) * 4 + 3)]
-    const [r, g, b] = at(Math.round(png.width * 0.2), Math.round(png.height * 0.1))
+    // The blue box covers 7–50 % of the page's width and 5–33 % of its height (17–113 px here).
+    const [r, g, b] = at(48, 60)
     expect(b).toBeGreaterThan(150)
     expect(r).toBeLessThan(80)
     expect(g).toBeLessThan(120)
