@@ -6,6 +6,7 @@ import type { DataFolder } from '../ingest/data-folder'
 import { docTypeOf } from '../ingest/thumbnail'
 import type { ResourceDto } from '../../src-shared/api/dto'
 import type { Clock } from '../clock'
+import { parseDrestQuery } from '../query/drest.parse'
 import type { Db } from '../db/database'
 import type { Caller, SystemIds } from '../services/caller'
 import { applyPermSpec } from '../services/permissions.service'
@@ -22,6 +23,9 @@ const ENDPOINT: Record<string, ResourceEndpoint> = {
   geostory: 'geostories',
   dashboard: 'geoapps'
 }
+
+const APP_TYPES = new Set(['geoapp', 'geostory', 'dashboard'])
+const WITH_DATA = parseDrestQuery({ 'include[]': 'data' })
 
 export const endpointOf = (type: string): ResourceEndpoint => ENDPOINT[type] ?? 'resources'
 
@@ -62,8 +66,9 @@ export class LocalStore {
     return (await this.deps.db.selectFrom('resources').select('resource_type').where('id', '=', id).executeTakeFirst())?.resource_type
   }
 
+  /** The record as the API shows it, an app's blob (`data`, deferred in lists) included. */
   async render(id: number, type: string): Promise<ResourceDto> {
-    return this.deps.resources.renderOne(endpointOf(type), this.admin, id)
+    return this.deps.resources.renderOne(endpointOf(type), this.admin, id, APP_TYPES.has(type) ? WITH_DATA : undefined)
   }
 
   /**

@@ -15,6 +15,10 @@ export const ENDPOINTS: Record<string, { path: string; key: string }> = {
   dashboard: { path: 'geoapps', key: 'geoapp' }
 }
 
+/** Types whose app blob (`data`) the API defers: asked for with include[]=data. */
+const DEFERRED_DATA = new Set(['geoapp', 'geostory', 'dashboard'])
+const detailQuery = (type: string): Query => (DEFERRED_DATA.has(type) ? { 'include[]': 'data' } : {})
+
 /** A failure that may pass if tried again (network, timeout, 5xx, 429). */
 export class TransientError extends Error {}
 
@@ -115,7 +119,7 @@ export class Remote {
   async detail(type: string, pk: number): Promise<ResourceDto | null> {
     const endpoint = ENDPOINTS[type] ?? { path: 'resources', key: 'resource' }
     try {
-      return await this.call(() => this.client.get<ResourceDto>(endpoint.path, endpoint.key, pk), true)
+      return await this.call(() => this.client.get<ResourceDto>(endpoint.path, endpoint.key, pk, detailQuery(type)), true)
     } catch (error) {
       if (error instanceof ApiError && error.status === 404) return null
       throw error

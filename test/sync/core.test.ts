@@ -68,6 +68,38 @@ describe('an incremental pull', () => {
   })
 })
 
+describe("an app's content (its data blob, deferred in the API)", () => {
+  let pair: Pair
+  beforeAll(async () => {
+    pair = await startPair({ resources: 0 })
+  })
+  afterAll(() => pair?.close())
+
+  const dataOf = async (s: { url: string }, path: string, pk: number) => {
+    const res = await api(s, `/api/v2/${path}/${pk}/?include[]=data`)
+    expect(res.status).toBe(200)
+    return res.body[path === 'geostories' ? 'geostory' : 'geoapp'].data
+  }
+
+  it('travels both ways: a story made there arrives with its blob, the blob edited here reaches there, an app made here goes with its blob', async () => {
+    const story = { type: 'cascade', sections: [{ id: 's1', title: 'Field notes', contents: [{ type: 'text', html: '<p>Ridge</p>' }] }] }
+    const there = await create(pair.remote, 'geostory', { title: 'Story there', name: 'story-there', owner: 'admin', data: story })
+    expect((await pair.sync()).errors).toBe(0)
+    const bound = bindings(pair).find((b) => b.remote_pk === Number(there.pk))!
+    expect(await dataOf(pair.local, 'geostories', bound.local_id!)).toEqual(story)
+
+    const edited = { ...story, sections: [...story.sections, { id: 's2', title: 'Camp', contents: [] }] }
+    await patch(pair.local, 'geostory', bound.local_id!, { data: edited })
+    const app = await create(pair.local, 'geoapp', { title: 'Dashboard here', name: 'dashboard-here', owner: 'admin', data: { widgets: [{ id: 'w1', kind: 'chart' }] } })
+    const summary = await pair.sync()
+    expect(summary).toMatchObject({ pushed: { created: 1, updated: 1 }, errors: 0, conflicts: 0 })
+    expect(await dataOf(pair.remote, 'geostories', Number(there.pk))).toEqual(edited)
+    const appThere = bindings(pair).find((b) => b.local_id === Number(app.pk))!
+    expect(await dataOf(pair.remote, 'geoapps', appThere.remote_pk!)).toEqual({ widgets: [{ id: 'w1', kind: 'chart' }] })
+    expect(await differences(pair)).toEqual([])
+  })
+})
+
 describe('a pull whose last page is full', () => {
   let pair: Pair
   beforeAll(async () => {

@@ -275,7 +275,8 @@ const ENDPOINT: Record<string, [string, string]> = { layer: ['layers', 'layer'],
 /** A record's detail as an admin reads it over HTTP (null on 404). */
 export async function detail(s: { url: string }, type: string, pk: number): Promise<any | null> {
   const [path, key] = ENDPOINT[type] ?? ['resources', 'resource']
-  const res = await api(s, `/api/v2/${path}/${pk}/`)
+  // An app's blob is deferred in the API: asked for, so that it compares too.
+  const res = await api(s, `/api/v2/${path}/${pk}/${type === 'geoapp' || type === 'geostory' ? '?include[]=data' : ''}`)
   if (res.status === 404) return null
   if (res.status !== 200) throw new Error(`GET ${path}/${pk}: ${res.status} ${res.text}`)
   return res.body[key]
