@@ -61,12 +61,8 @@ export interface ServiceDeps {
 export function createServices(deps: ServiceDeps): Services {
   const { db, config, clock, system, siteUrl, sqlite, folder, worker, secrets } = deps
   const url = { siteUrl }
-  const resources = createResourceService({
-    db,
-    config,
-    system,
-    render: { db, siteUrl, contributorsGroupId: system.contributorsGroupId }
-  })
+  const resourcesFor = (db: ServiceDeps['db']) => createResourceService({ db, config, system, render: { db, siteUrl, contributorsGroupId: system.contributorsGroupId } })
+  const resources = resourcesFor(db)
   let ingest: IngestService | undefined
   const writes = createResourceWriteService({ db, clock, resources, contributorsGroupId: system.contributorsGroupId, afterDelete: (uuids) => ingest?.sweep(uuids) })
   ingest = createIngestService({ db, clock, folder, worker, resources, writes, contributorsGroupId: system.contributorsGroupId })
@@ -87,6 +83,6 @@ export function createServices(deps: ServiceDeps): Services {
     layerData: createLayerDataService({ db, sqlite, folder, worker, resources }),
     history: createHistoryService({ db, resources }),
     backup: createBackupService({ dataDir: config.dataDir, folder, clock }),
-    sync: createSyncService({ db, clock, secrets, fetch: deps.fetch, local: new LocalStore({ db, sqlite, folder, clock, system, resources, writes, adminId: ADMIN_USER_ID, replaceLayerData: (id, file, name) => ingest!.replaceFromFile(id, file, name) }) })
+    sync: createSyncService({ db, clock, secrets, fetch: deps.fetch, local: new LocalStore({ db, sqlite, folder, clock, system, resources, writes, adminId: ADMIN_USER_ID, replaceLayerData: (id, file, name) => ingest!.replaceFromFile(id, file, name), resourcesFor }) })
   }
 }

@@ -1,6 +1,6 @@
 import { mkdirSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import type { MapLayerDto, ResourceDto } from '../../src-shared/api/dto'
+import type { MapLayerDto, PermSpecDto, ResourceDto } from '../../src-shared/api/dto'
 import type { SyncSummary } from '../../src-shared/api/mapshelf'
 
 export type { SyncSummary }
@@ -8,7 +8,7 @@ import { ApiError } from '../../src-shared/client/geonode-client'
 import type { Clock } from '../clock'
 import type { Db } from '../db/database'
 import type { SyncBindingTable } from '../db/schema'
-import type { Selectable } from 'kysely'
+import { type Selectable, sql } from 'kysely'
 import type { LocalStore } from './local'
 import { ENDPOINTS, type Remote, SyncCancelled, TransientError } from './remote'
 
@@ -27,6 +27,42 @@ export interface RemoteConfig {
 }
 
 
+/** A remote map's layers (GET /maps/{pk}/layers) and the catalogue layers among them (local_layers). */
+interface MapLayersRead {
+  layers: MapLayerDto[]
+  catalogue: ResourceDto[]
+}
+
+/** One remote record as read: detail, grants (null: this account may not read them), a map's layers. */
+interface RemoteRecord {
+  dto: ResourceDto
+  perms: PermSpecDto | null
+  map: MapLayersRead | undefined
+}
+
+interface RemoteView {
+  dto: ResourceDto
+  view: SyncView
+  /** A map's catalogue layers (uuids there) with no copy here when it was read. */
+  missingLayers: string[]
+}
+
+/** A page's records being read from the remote (`readAhead`). */
+interface ReadAhead {
+  get(pk: number): Promise<RemoteRecord | null>
+  /** Resolves once the read of `pk` has an answer or a failure (never rejects). */
+  settled(pk: number): Promise<void>
+  isSettled(pk: number): boolean
+  /** Starts no more reads (the page is done, or the run stopped). */
+  stop(): void
+}
+
+/** The promise itself, marked handled: a read nobody awaits any more (the run stopped) is no unhandled rejection. */
+function handled<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined)
+  return promise
+}
+
 /** A remote map's layers as last read: all of them in stack order, its catalogue layers by name, and which of those sync carries. */
 interface RemoteMap {
   layers: MapLayerDto[]
@@ -35,6 +71,10 @@ interface RemoteMap {
 }
 
 const PAGE_SIZE = 100
+/** Remote reads a pull keeps in flight while it writes what came back. */
+const READ_AHEAD = 8
+/** Records a pull writes in one transaction, at least (when that many are read). */
+const BATCH = 25
 /** Pull asks again from a second before its cursor: writes that committed late are not missed. */
 const OVERLAP_MS = 1_000
 /** More remote deletes than this share of bound records (and at least this many) stop reconciliation. */
@@ -71,8 +111,48 @@ export class SyncEngine {
     this.types = deps.config.follow_types.length ? deps.config.follow_types : DEFAULT_TYPES
   }
 
-  private get db() {
-    return this.deps.db
+  /** While a batch runs, the engine's and the local store's SQL goes through its transaction. */
+  private scope: { db: Db; local: LocalStore } | null = null
+
+  private get db(): Db {
+    return this.scope?.db ?? this.deps.db
+  }
+
+  private get local(): LocalStore {
+    return this.scope?.local ?? this.deps.local
+  }
+
+  /**
+   * Runs `work` in one transaction of the local catalogue (one commit for many records instead of
+   * several each). The transaction holds the one connection until it ends: `work` must not wait on
+   * the remote, and other requests here wait for it, so batches stay short.
+   */
+  private async batch<T>(work: () => Promise<T>): Promise<T> {
+    if (this.scope) return work()
+    return this.deps.db.transaction().execute(async (trx) => {
+      this.scope = { db: trx, local: this.deps.local.within(trx) }
+      try {
+        return await work()
+      } finally {
+        this.scope = null
+      }
+    })
+  }
+
+  /** `work` undone alone when it fails inside a batch (a savepoint), so the batch's other records stay. */
+  private async atomically(work: () => Promise<void>): Promise<void> {
+    if (!this.scope) return work()
+    const trx = this.scope.db
+    await sql`savepoint sync_record`.execute(trx)
+    try {
+      await work()
+    } catch (error) {
+      // (A storage error may have ended the whole transaction: then there is nothing to undo.)
+      await sql`rollback to sync_record`.execute(trx).catch(() => undefined)
+      throw error
+    } finally {
+      await sql`release sync_record`.execute(trx).catch(() => undefined)
+    }
   }
 
   private check(): void {
@@ -139,7 +219,7 @@ export class SyncEngine {
   private async asBase(view: SyncView): Promise<SyncView> {
     if (view.perms === undefined || view.perms === null) return view
     const perms = view.perms as Record<string, string[]>
-    return { ...view, perms: restrict(perms, await this.deps.local.knownHolders(perms)) }
+    return { ...view, perms: restrict(perms, await this.local.knownHolders(perms)) }
   }
 
   private async saveBase(bindingId: number, given: SyncView, remoteLastUpdated: string | null, state: Binding['state'] = 'synced'): Promise<void> {
@@ -174,40 +254,57 @@ export class SyncEngine {
 
   // ---- views ---------------------------------------------------------------------------------
 
-  /** The remote record's view; grants only where the account may read them (else left out); a map's catalogue layers. */
-  private async remoteView(type: string, pk: number, dto?: ResourceDto | null): Promise<{ dto: ResourceDto; view: SyncView } | null> {
+  /** The remote record as read: its detail, its grants (null where the account may not read them), a map's layers. */
+  private async readRemote(type: string, pk: number, dto?: ResourceDto | null): Promise<RemoteRecord | null> {
     const detail = dto ?? (await this.deps.remote.detail(type, pk))
     if (!detail) return null
-    const perms = await this.deps.remote.perms(pk)
-    let layers: string[] | undefined
-    if (type === 'map') {
-      const map = await this.remoteMapLayers(pk)
-      if (!map) return null
-      layers = map.entries
-    }
-    return { dto: detail, view: toView(detail, perms ?? undefined, layers) }
+    const [perms, map] = await Promise.all([this.deps.remote.perms(pk), type === 'map' ? this.deps.remote.mapLayers(pk) : undefined])
+    if (map === null) return null
+    return { dto: detail, perms, map }
+  }
+
+  /**
+   * A remote record as sync compares it: grants where read (else left out), a map's catalogue
+   * layers as they resolve here now; `missingLayers` names the map's catalogue layers not here yet.
+   */
+  private async viewOf(record: RemoteRecord): Promise<RemoteView> {
+    const layers = record.map ? this.resolveMapLayers(Number(record.dto.pk), record.map, await this.layersHere(record.map)) : undefined
+    return { dto: record.dto, view: toView(record.dto, record.perms ?? undefined, layers?.entries), missingLayers: layers?.missing ?? [] }
+  }
+
+  private async remoteView(type: string, pk: number, dto?: ResourceDto | null): Promise<RemoteView | null> {
+    const record = await this.readRemote(type, pk, dto)
+    return record ? this.viewOf(record) : null
   }
 
   /** Each remote map's layer list as last read, for a push to keep what it does not compare. */
   private readonly remoteMaps = new Map<number, RemoteMap>()
 
+  /** The remote map's catalogue layers (by uuid there) that have a copy here. */
+  private async layersHere(read: MapLayersRead): Promise<Set<string>> {
+    return new Set((await this.local.layersByRef(read.catalogue.map((l) => l.uuid), this.deps.config.id)).keys())
+  }
+
   /**
    * A remote map's catalogue layers as view entries (by the layer's uuid there), in stack order.
    * Layers that have no copy here (not followed, not visible, or not pulled yet) cannot be carried,
    * so they are not a difference: left out, and kept there by a push (`remoteLayersBody`). A map
-   * pulled before its layer gets it in the same run: the pull's own writes are in the change log,
-   * so the push phase compares the map again once the layer is here.
+   * pulled before its layer gets it in the same run: the push phase compares the map again once
+   * one of its missing layers is here (`stillSettled`).
    */
-  private async remoteMapLayers(pk: number): Promise<{ entries: string[] } | null> {
-    const read = await this.deps.remote.mapLayers(pk)
-    if (!read) return null
+  private resolveMapLayers(pk: number, read: MapLayersRead, here: Set<string>): { entries: string[]; missing: string[] } {
     const catalogue = new Map(read.catalogue.filter((l) => l.alternate).map((l) => [l.alternate!, { uuid: l.uuid, pk: Number(l.pk) }]))
     const ordered = [...read.layers].sort((a, b) => a.stack_order - b.stack_order || a.pk - b.pk)
     const candidates = ordered.filter((l) => l.local && l.name !== null && catalogue.has(l.name))
-    const here = await this.deps.local.layersByRef(candidates.map((l) => catalogue.get(l.name!)!.uuid), this.deps.config.id)
     const carried = candidates.filter((l) => here.has(catalogue.get(l.name!)!.uuid))
+    const missing = candidates.filter((l) => !here.has(catalogue.get(l.name!)!.uuid)).map((l) => catalogue.get(l.name!)!.uuid)
     this.remoteMaps.set(pk, { layers: ordered, catalogue, carried: new Set(carried.map((l) => l.pk)) })
-    return { entries: layerEntries(carried.map((l) => ({ ref: catalogue.get(l.name!)!.uuid, opacity: l.opacity, visibility: l.visibility }))) }
+    return { entries: layerEntries(carried.map((l) => ({ ref: catalogue.get(l.name!)!.uuid, opacity: l.opacity, visibility: l.visibility }))), missing }
+  }
+
+  private async remoteMapLayers(pk: number): Promise<void> {
+    const read = await this.deps.remote.mapLayers(pk)
+    if (read) this.resolveMapLayers(pk, read, await this.layersHere(read))
   }
 
   /**
@@ -244,9 +341,9 @@ export class SyncEngine {
    * (a grant to a user the other side does not have cannot be carried, so it is not a difference).
    */
   private async comparableLocal(localId: number, type: string, remote: SyncView): Promise<SyncView> {
-    const local = await this.deps.local.view(localId, type, remote.perms !== undefined, this.deps.config.id)
+    const local = await this.local.view(localId, type, remote.perms !== undefined, this.deps.config.id)
     if (remote.perms !== undefined) {
-      const known = await this.deps.local.knownHolders(remote.perms as Record<string, string[]> | null)
+      const known = await this.local.knownHolders(remote.perms as Record<string, string[]> | null)
       remote.perms = restrict(remote.perms as Record<string, string[]> | null, known)
       const there = await this.holdersOnRemote(Object.keys(local.perms ?? {}), remote.perms as Record<string, string[]> | null)
       local.perms = restrict(local.perms as Record<string, string[]> | null, there)
@@ -289,30 +386,22 @@ export class SyncEngine {
 
   async pull(): Promise<void> {
     const state = await this.db.selectFrom('sync_state').selectAll().where('remote_id', '=', this.deps.config.id).executeTakeFirstOrThrow()
+    await this.retryFailedPulls()
     let cursor = state.pull_cursor
     let page = 1
-    let done = 0
+    const progress = { done: 0, total: 0 }
     for (;;) {
       this.check()
       const query: Record<string, string | string[]> = { ...this.baseQuery(), page: String(page) }
       if (cursor) query['filter{last_updated.gte}'] = new Date(Date.parse(cursor) - OVERLAP_MS).toISOString()
       const listing = await this.deps.remote.listPage('resources', query)
-      let fresh = 0
-      for (const item of listing.items) {
-        this.check()
-        const pk = Number(item.pk)
-        const binding = await this.bindingByRemote(pk)
-        if (binding?.remote_last_updated === item.last_updated && binding.state !== 'creating') continue
-        fresh += 1
-        try {
-          await this.pullOne(item, binding)
-        } catch (error) {
-          if (error instanceof SyncCancelled || error instanceof TransientError) throw error
-          await this.journal('pull', 'apply', 'failed', { remote: pk }, describe(error))
-        }
-        done += 1
-        this.deps.onProgress?.(done, listing.total)
-      }
+      progress.total = listing.total
+      const bindings = await this.bindingsByRemote(listing.items.map((item) => Number(item.pk)))
+      const news = listing.items.filter((item) => {
+        const binding = bindings.get(Number(item.pk))
+        return !(binding?.remote_last_updated === item.last_updated && binding.state !== 'creating')
+      })
+      await this.pullItems(news, bindings, progress)
       const last = listing.items[listing.items.length - 1]?.last_updated
       // The last page may be full: asking for the next one would be answered 404 (Invalid page).
       if (listing.items.length < PAGE_SIZE || page * PAGE_SIZE >= listing.total) {
@@ -320,7 +409,7 @@ export class SyncEngine {
         await this.db.updateTable('sync_state').set({ pull_cursor: cursor }).where('remote_id', '=', this.deps.config.id).execute()
         return
       }
-      if (fresh === 0) {
+      if (news.length === 0) {
         // A whole page of records already seen (a burst sharing one stamp): read on by page.
         page += 1
         continue
@@ -331,12 +420,142 @@ export class SyncEngine {
     }
   }
 
-  private async pullOne(item: ResourceDto, binding: Binding | undefined): Promise<void> {
+  /**
+   * Applies listed records here: their reads go ahead (`readAhead`); the records whose reads came
+   * back are written together, in one transaction, each under its own savepoint (one that fails is
+   * journalled and undone alone); waiting for the next read happens outside the transaction.
+   * Documents' files are downloaded after each batch.
+   */
+  private async pullItems(items: ResourceDto[], bindings: Map<number, Binding>, progress: { done: number; total: number }): Promise<void> {
+    const reads = this.readAhead(items.filter((item) => ENDPOINTS[item.resource_type]).map((item) => ({ pk: Number(item.pk), type: item.resource_type })))
+    try {
+      for (let next = 0; next < items.length; ) {
+        this.check()
+        // Enough reads back to make a batch worth its commit (a commit costs about a record's writes).
+        await Promise.all(items.slice(next, next + BATCH).map((item) => reads.settled(Number(item.pk))))
+        const files: { localId: number; dto: ResourceDto }[] = []
+        await this.batch(async () => {
+          while (next < items.length && reads.isSettled(Number(items[next]!.pk)) && !this.deps.signal.aborted) {
+            const item = items[next++]!
+            const pk = Number(item.pk)
+            try {
+              await this.atomically(() => this.pullOne(item, bindings.get(pk), reads, files))
+            } catch (error) {
+              // Users it made here went with it.
+              this.usersHere.clear()
+              if (error instanceof SyncCancelled || error instanceof TransientError) throw error
+              await this.journal('pull', 'apply', 'failed', { remote: pk }, `${item.title}: ${describe(error)}`)
+            }
+            progress.done += 1
+          }
+        })
+        for (const file of files) await this.pullDocumentFile(file.localId, file.dto)
+        this.deps.onProgress?.(progress.done, progress.total)
+      }
+    } finally {
+      reads.stop()
+    }
+  }
+
+  /**
+   * Remote records this side failed to write in an earlier run (journalled 'failed' and still not
+   * here) are read and applied again first: the cursor went past them, and their stamp may never
+   * move. One gone there since ends its retries with a 'skipped' entry.
+   */
+  private async retryFailedPulls(): Promise<void> {
+    const remoteId = this.deps.config.id
+    const latest = await this.db
+      .selectFrom('sync_journal as j')
+      .select(['j.remote_pk', (eb) => eb.fn.max('j.id').as('last')])
+      .where('j.remote_id', '=', remoteId)
+      .where('j.direction', '=', 'pull')
+      .where('j.remote_pk', 'is not', null)
+      .where((eb) => eb.not(eb.exists(eb.selectFrom('sync_bindings as b').select('b.id').where('b.remote_id', '=', remoteId).whereRef('b.remote_pk', '=', 'j.remote_pk'))))
+      .groupBy('j.remote_pk')
+      .execute()
+    if (latest.length === 0) return
+    const failed = await this.db.selectFrom('sync_journal').select('remote_pk').where('id', 'in', latest.map((r) => Number(r.last))).where('action', '=', 'apply').where('outcome', '=', 'failed').execute()
+    const items: ResourceDto[] = []
+    for (const { remote_pk: pk } of failed) {
+      this.check()
+      const item = await this.deps.remote.detail('resource', pk!)
+      if (item && this.types.includes(item.resource_type)) items.push(item)
+      else await this.journal('pull', 'apply', 'skipped', { remote: pk }, 'gone there (or no longer followed) since it failed here; not tried again')
+    }
+    await this.pullItems(items, new Map(), { done: 0, total: items.length })
+  }
+
+  /**
+   * Reads a page's records from the remote ahead of applying them, a few requests at a time, so the
+   * remote answers while this side writes: their details in one request per type (their type's
+   * list filtered by pk), then each one's grants (and a map's layers). Nothing is written here.
+   */
+  private readAhead(items: { pk: number; type: string }[]): ReadAhead {
+    const byType = new Map<string, number[]>()
+    for (const item of items) byType.set(item.type, [...(byType.get(item.type) ?? []), item.pk])
+    const details = new Map([...byType].map(([type, pks]) => [type, handled(this.deps.remote.details(type, pks))] as const))
+    const queue: (() => void)[] = []
+    let running = 0
+    let stopped = false
+    const next = () => {
+      while (!stopped && running < READ_AHEAD && queue.length) {
+        running += 1
+        queue.shift()!()
+      }
+    }
+    const reads = new Map<number, Promise<RemoteRecord | null>>()
+    const done = new Set<number>()
+    for (const item of items) {
+      const pk = item.pk
+      const read = new Promise<RemoteRecord | null>((resolve, reject) => {
+        queue.push(() => {
+          ;(async () => {
+            if (stopped) throw new SyncCancelled()
+            const dto = (await details.get(item.type)!).get(pk)
+            return dto ? this.readRemote(item.type, pk, dto) : null
+          })()
+            .then(resolve, reject)
+            .finally(() => {
+              running -= 1
+              next()
+            })
+        })
+      })
+      reads.set(pk, handled(read))
+      read.then(
+        () => done.add(pk),
+        () => done.add(pk)
+      )
+    }
+    next()
+    return {
+      get: (pk) => reads.get(pk) ?? Promise.resolve(null),
+      settled: async (pk) => {
+        await reads.get(pk)?.catch(() => undefined)
+        done.add(pk)
+      },
+      isSettled: (pk) => !reads.has(pk) || done.has(pk),
+      stop: () => {
+        stopped = true
+      }
+    }
+  }
+
+  private async bindingsByRemote(pks: number[]): Promise<Map<number, Binding>> {
+    if (pks.length === 0) return new Map()
+    const rows = await this.db.selectFrom('sync_bindings').selectAll().where('remote_id', '=', this.deps.config.id).where('remote_pk', 'in', pks).execute()
+    return new Map(rows.map((row) => [row.remote_pk!, row]))
+  }
+
+  /** `files`: documents whose file is to be downloaded once the batch is written. */
+  private async pullOne(item: ResourceDto, binding: Binding | undefined, reads: ReadAhead, files: { localId: number; dto: ResourceDto }[]): Promise<void> {
     const pk = Number(item.pk)
     const type = item.resource_type
     if (!ENDPOINTS[type]) return
-    const remote = await this.remoteView(type, pk)
-    if (!remote) return // deleted since the listing; reconciliation confirms deletes
+    const record = await reads.get(pk)
+    if (!record) return // deleted since the listing; reconciliation confirms deletes
+    await this.ensureGrantHolders(record.perms)
+    const remote = await this.viewOf(record)
     if (!binding) {
       // The same record under the same uuid (created here, or bound before a lost binding): adopt it.
       const twin = await this.db.selectFrom('resources').select(['id', 'resource_type']).where('uuid', '=', remote.dto.uuid).executeTakeFirst()
@@ -348,15 +567,12 @@ export class SyncEngine {
       }
       // Our own create whose answer was lost: bind it, do not copy it back as a new record.
       if (await this.adoptLostCreate(type, remote.dto, remote.view)) return
-      const localId = await this.deps.local.create(type, remote.dto, remote.view, this.deps.config.id)
+      const localId = await this.local.create(type, remote.dto, remote.view, this.deps.config.id)
       const created = await this.insertBinding({ type, remotePk: pk, remoteUuid: remote.dto.uuid, localId, localUuid: remote.dto.uuid, state: 'synced' })
-      const holdersThere = Object.keys(remote.view.perms ?? {}).length
       const local = await this.comparableLocal(localId, type, remote.view)
       await this.saveBase(created.id, local, item.last_updated)
-      if (type === 'document') await this.pullDocumentFile(localId, remote.dto)
-      if (type === 'layer') this.layersPulled += 1
-      // comparableLocal left in remote.view only the grants to holders known here.
-      await this.settledByPull(localId, Object.keys(remote.view.perms ?? {}).length < holdersThere)
+      if (type === 'document') files.push({ localId, dto: remote.dto })
+      await this.settledByPull(localId, remote.missingLayers)
       this.summary.pulled.created += 1
       await this.journal('pull', 'create', 'ok', { local: localId, remote: pk }, remote.dto.title)
       return
@@ -369,11 +585,25 @@ export class SyncEngine {
       }
       return
     }
-    const holdersThere = Object.keys(remote.view.perms ?? {}).length
     const local = await this.comparableLocal(binding.local_id, type, remote.view)
     const agreed = await this.mergeInto(binding, local, remote.view, item.last_updated)
-    if (type === 'document') await this.pullDocumentFile(binding.local_id, remote.dto)
-    if (agreed) await this.settledByPull(binding.local_id, Object.keys(remote.view.perms ?? {}).length < holdersThere)
+    if (type === 'document') files.push({ localId: binding.local_id, dto: remote.dto })
+    if (agreed) await this.settledByPull(binding.local_id, remote.missingLayers)
+  }
+
+  /** Usernames this run knows to exist here (grant holders and owners made here or found). */
+  private readonly usersHere = new Set<string>()
+
+  /**
+   * The users a remote record's grants name get a local account (inactive, no password, as owners
+   * do), so the grants are carried whole and compare alike on both sides. Groups are not made.
+   */
+  private async ensureGrantHolders(perms: PermSpecDto | null): Promise<void> {
+    for (const name of Object.keys(perms?.users ?? {})) {
+      if (name === 'AnonymousUser' || this.usersHere.has(name)) continue
+      await this.local.ensureUser(name)
+      this.usersHere.add(name)
+    }
   }
 
   /**
@@ -392,7 +622,7 @@ export class SyncEngine {
       .where('remote_pk', 'is not', null)
       .where((eb) => eb.or([eb('data_pulled', 'is', null), eb('data_pulled', '<', eb.ref('remote_last_updated'))]))
       .execute()
-    const markers = await this.deps.local.dataMarkers(due.map((b) => b.local_id!))
+    const markers = await this.local.dataMarkers(due.map((b) => b.local_id!))
     for (const binding of due) {
       this.check()
       try {
@@ -404,10 +634,10 @@ export class SyncEngine {
         }
         const layer = await this.deps.remote.detail('layer', binding.remote_pk!)
         if (!layer) continue
-        const part = this.deps.local.transferPath(`${binding.local_uuid}-data`)
+        const part = this.local.transferPath(`${binding.local_uuid}-data`)
         const name = await this.deps.remote.layerData(layer, part)
-        await this.deps.local.replaceLayerData(binding.local_id!, part, name)
-        const now = (await this.deps.local.dataMarkers([binding.local_id!])).get(binding.local_id!) ?? null
+        await this.local.replaceLayerData(binding.local_id!, part, name)
+        const now = (await this.local.dataMarkers([binding.local_id!])).get(binding.local_id!) ?? null
         await this.db.updateTable('sync_bindings').set({ data_pulled: layer.last_updated, data_sent: now }).where('id', '=', binding.id).execute()
         await this.journal('pull', 'data', 'ok', { local: binding.local_id, remote: binding.remote_pk }, `${name} (${layer.title})`)
       } catch (error) {
@@ -437,7 +667,7 @@ export class SyncEngine {
     const open = await this.openConflictFields(binding.id)
     const toLocal = result.toLocal.filter((f) => !open.has(f))
     if (toLocal.length) {
-      await this.deps.local.apply(binding.local_id!, binding.resource_type, remote, toLocal, this.deps.config.id)
+      await this.local.apply(binding.local_id!, binding.resource_type, remote, toLocal, this.deps.config.id)
       this.summary.pulled.updated += 1
       await this.journal('pull', 'update', 'ok', { local: binding.local_id, remote: binding.remote_pk }, toLocal.join(', '))
     }
@@ -450,21 +680,21 @@ export class SyncEngine {
   /**
    * Records the pull's own writes settled: after them both sides agree, so the push phase, which
    * looks at every record written since its watermark, need not read these again, unless an edit
-   * here follows, or the pull since brought users (their grants then compare) or layers (for maps).
+   * here follows, or (for a map) one of the catalogue layers it lacked when read is here since.
+   * Grants compare whole: their users were made here first (`ensureGrantHolders`), and groups
+   * missing here stay missing through a pull.
    */
-  private readonly settled = new Map<number, { seq: number; users: number | null; layers: number }>()
-  private layersPulled = 0
+  private readonly settled = new Map<number, { seq: number; missingLayers: string[] }>()
 
-  /** `grantsToUnknown`: the remote's grants named holders missing here (new users may make them compare). */
-  private async settledByPull(localId: number, grantsToUnknown: boolean): Promise<void> {
+  private async settledByPull(localId: number, missingLayers: string[]): Promise<void> {
     const top = await this.db.selectFrom('changes').select((eb) => eb.fn.max('seq').as('seq')).executeTakeFirst()
-    this.settled.set(localId, { seq: Number(top?.seq ?? 0), users: grantsToUnknown ? this.deps.local.usersCreated : null, layers: this.layersPulled })
+    this.settled.set(localId, { seq: Number(top?.seq ?? 0), missingLayers })
   }
 
-  private stillSettled(binding: Binding, latestSeq: number | undefined): boolean {
+  private async stillSettled(binding: Binding, latestSeq: number | undefined): Promise<boolean> {
     const at = this.settled.get(binding.local_id!)
     if (!at || latestSeq === undefined || latestSeq > at.seq) return false
-    return (at.users === null || at.users === this.deps.local.usersCreated) && (binding.resource_type !== 'map' || at.layers === this.layersPulled)
+    return at.missingLayers.length === 0 || (await this.local.layersByRef(at.missingLayers, this.deps.config.id)).size === 0
   }
 
   /**
@@ -479,40 +709,55 @@ export class SyncEngine {
     const lost = before.filter((entry) => !here.includes(entry))
     if (!same(before.filter((entry) => !lost.includes(entry)), here)) return false
     const refs = lost.map((entry) => parseLayerEntry(entry).ref)
-    return (await this.deps.local.layersByRef(refs, this.deps.config.id)).size === 0
+    return (await this.local.layersByRef(refs, this.deps.config.id)).size === 0
   }
 
   // ---- push ----------------------------------------------------------------------------------
 
   async push(): Promise<void> {
     const state = await this.db.selectFrom('sync_state').selectAll().where('remote_id', '=', this.deps.config.id).executeTakeFirstOrThrow()
-    const { ids: changed, latest, last } = await this.deps.local.changedSince(state.pushed_seq)
+    const { ids: changed, latest, last } = await this.local.changedSince(state.pushed_seq)
     await this.pushCreates()
     const bindings = await this.db.selectFrom('sync_bindings').selectAll().where('remote_id', '=', this.deps.config.id).where('state', 'in', ['synced', 'conflict']).execute()
     const resolvedRecently = new Set(
       (await this.db.selectFrom('sync_conflicts').innerJoin('sync_bindings as b', 'b.id', 'sync_conflicts.binding_id').select('binding_id').where('b.remote_id', '=', this.deps.config.id).where('sync_conflicts.state', '=', 'resolved').where('sync_conflicts.resolved', '>', state.finished ?? '').execute()).map((r) => r.binding_id)
     )
+    const due: Binding[] = []
     for (const binding of bindings) {
-      this.check()
-      if (binding.local_id === null) {
-        await this.pushDelete(binding)
-        continue
-      }
-      if (!changed.has(binding.local_id) && !resolvedRecently.has(binding.id) && binding.state !== 'conflict') continue
-      if (binding.state !== 'conflict' && !resolvedRecently.has(binding.id) && this.stillSettled(binding, latest.get(binding.local_id))) continue
+      if (binding.local_id === null) due.push(binding)
+      else if (!changed.has(binding.local_id) && !resolvedRecently.has(binding.id) && binding.state !== 'conflict') continue
+      else if (binding.state !== 'conflict' && !resolvedRecently.has(binding.id) && (await this.stillSettled(binding, latest.get(binding.local_id)))) continue
+      else due.push(binding)
+    }
+    // The records to update are read ahead, a page at a time, while earlier ones are compared and sent.
+    for (let at = 0; at < due.length; at += PAGE_SIZE) {
+      const chunk = due.slice(at, at + PAGE_SIZE)
+      const reads = this.readAhead(chunk.filter((b) => b.local_id !== null).map((b) => ({ pk: b.remote_pk!, type: b.resource_type })))
       try {
-        await this.pushUpdate(binding)
-      } catch (error) {
-        if (error instanceof SyncCancelled || error instanceof TransientError) throw error
-        await this.journal('push', 'update', 'failed', { local: binding.local_id, remote: binding.remote_pk }, describe(error))
+        for (const binding of chunk) {
+          this.check()
+          if (binding.local_id === null) {
+            await this.pushDelete(binding)
+            continue
+          }
+          try {
+            await this.pushUpdate(binding, await reads.get(binding.remote_pk!))
+          } catch (error) {
+            if (error instanceof SyncCancelled || error instanceof TransientError) throw error
+            await this.journal('push', 'update', 'failed', { local: binding.local_id, remote: binding.remote_pk }, describe(error))
+          }
+        }
+      } finally {
+        reads.stop()
       }
     }
     await this.pushLayerData()
     await this.db.updateTable('sync_state').set({ pushed_seq: last }).where('remote_id', '=', this.deps.config.id).execute()
   }
 
-  private async pushUpdate(binding: Binding): Promise<void> {
-    const remote = await this.remoteView(binding.resource_type, binding.remote_pk!)
+  /** `record`: the remote record as read ahead (null: gone there). */
+  private async pushUpdate(binding: Binding, record: RemoteRecord | null): Promise<void> {
+    const remote = record && (await this.viewOf(record))
     if (!remote) return // gone there: reconciliation decides
     const local = await this.comparableLocal(binding.local_id!, binding.resource_type, remote.view)
     const base = binding.base ? (JSON.parse(binding.base) as SyncView) : null
@@ -526,14 +771,14 @@ export class SyncEngine {
     for (const field of open) {
       await this.db.updateTable('sync_conflicts').set({ local_value: JSON.stringify(local[field] ?? null), remote_value: JSON.stringify(remote.view[field] ?? null) }).where('binding_id', '=', binding.id).where('field', '=', field).where('state', '=', 'open').execute()
     }
-    if (toLocal.length) await this.deps.local.apply(binding.local_id!, binding.resource_type, remote.view, toLocal, this.deps.config.id)
+    if (toLocal.length) await this.local.apply(binding.local_id!, binding.resource_type, remote.view, toLocal, this.deps.config.id)
     if (result.conflicts.length) await this.recordConflicts(binding, result.conflicts, base, local, remote.view)
     if (toRemote.length) {
       const fields = toRemote.filter((f) => f !== 'perms')
       if (fields.length) await this.patchRemote(binding, local, fields)
       if (toRemote.includes('perms')) {
         const full = await this.deps.remote.perms(binding.remote_pk!)
-        const known = await this.deps.local.knownHolders(normalisePerms(full))
+        const known = await this.local.knownHolders(normalisePerms(full))
         await this.deps.remote.setPerms(binding.remote_pk!, mergedPermBody(local.perms as Record<string, string[]> | null, full, known))
       }
     }
@@ -620,8 +865,8 @@ export class SyncEngine {
    */
   private async pushCreate(binding: Binding): Promise<void> {
     const type = binding.resource_type
-    const local = await this.deps.local.view(binding.local_id!, type, true, this.deps.config.id)
-    const dto = await this.deps.local.render(binding.local_id!, type)
+    const local = await this.local.view(binding.local_id!, type, true, this.deps.config.id)
+    const dto = await this.local.render(binding.local_id!, type)
     let created: ResourceDto | null = null
     if (binding.create_started && binding.last_synced) created = await this.findLostCreate(type, dto.title, binding.create_started)
     if (!created) {
@@ -637,7 +882,7 @@ export class SyncEngine {
     }
     if (local.perms) {
       const full = await this.deps.remote.perms(pk)
-      if (full) await this.deps.remote.setPerms(pk, mergedPermBody(restrictToRemoteAccount(local.perms as Record<string, string[]>), full, await this.deps.local.knownHolders(normalisePerms(full))))
+      if (full) await this.deps.remote.setPerms(pk, mergedPermBody(restrictToRemoteAccount(local.perms as Record<string, string[]>), full, await this.local.knownHolders(normalisePerms(full))))
     }
     const after = await this.remoteView(type, pk)
     await this.db.updateTable('sync_bindings').set({ remote_pk: pk, remote_uuid: created.uuid, state: 'synced' }).where('id', '=', binding.id).execute()
@@ -688,7 +933,7 @@ export class SyncEngine {
    * written from the stored features. Null when the record has no files (created from fields).
    */
   private async createWithFiles(binding: Binding, dto: ResourceDto): Promise<ResourceDto | null> {
-    const files = await this.deps.local.filesOf(binding.local_id!)
+    const files = await this.local.filesOf(binding.local_id!)
     if (binding.resource_type === 'document' && files.docFile) {
       const answer = await this.deps.remote.multipart<{ document: ResourceDto }>('/api/v2/documents/', { title: dto.title, abstract: dto.abstract ?? '' }, { doc_file: files.docFile })
       return answer.document
@@ -709,7 +954,7 @@ export class SyncEngine {
    * GeoPackage or GPX). Null when the layer has no data. `done` removes what was written for it.
    */
   private async layerUpload(localId: number, fields: Record<string, string>): Promise<{ files: Record<string, string>; fields: Record<string, string>; done: () => void } | null> {
-    const files = await this.deps.local.filesOf(localId)
+    const files = await this.local.filesOf(localId)
     if (files.originals.length === 0 && files.featureSetId === null) return null
     const byExt = (ext: string) => files.originals.find((f) => f.toLowerCase().endsWith(`.${ext}`))
     const shp = byExt('shp')
@@ -725,10 +970,10 @@ export class SyncEngine {
     if (direct) return { files: { base_file: direct }, fields, done: () => {} }
     if (files.featureSetId === null) return null
     // Named after the layer: the remote names a new layer after the file.
-    const dir = this.deps.local.transferPath(`${files.uuid}-export`)
+    const dir = this.local.transferPath(`${files.uuid}-export`)
     mkdirSync(dir, { recursive: true })
     const exported = join(dir, `${files.layerName ?? 'layer'}.geojson`)
-    this.deps.local.exportGeoJson(files.featureSetId, exported)
+    this.local.exportGeoJson(files.featureSetId, exported)
     return { files: { base_file: exported }, fields, done: () => rmSync(dir, { recursive: true, force: true }) }
   }
 
@@ -747,7 +992,7 @@ export class SyncEngine {
       .where('local_id', 'is not', null)
       .where('remote_pk', 'is not', null)
       .execute()
-    const markers = await this.deps.local.dataMarkers(bound.map((b) => b.local_id!))
+    const markers = await this.local.dataMarkers(bound.map((b) => b.local_id!))
     for (const binding of bound) {
       this.check()
       const marker = markers.get(binding.local_id!)
@@ -783,13 +1028,13 @@ export class SyncEngine {
     if (!href || !/\/documents\/\d+\/download\/?$/.test(new URL(href).pathname)) return
     // The remote writes its own public address into href; fetch it through the address we use.
     const url = this.deps.config.base_url.replace(/\/+$/, '') + new URL(href).pathname
-    const files = await this.deps.local.filesOf(localId)
+    const files = await this.local.filesOf(localId)
     if (files.docFile) return
-    const part = this.deps.local.transferPath(files.uuid)
+    const part = this.local.transferPath(files.uuid)
     try {
       await this.deps.remote.download(url, part)
       const name = typeof remote.extension === 'string' && remote.extension ? `${slugName(remote.title)}.${remote.extension}` : slugName(remote.title)
-      await this.deps.local.attachDocumentFile(localId, part, name, statSync(part).size)
+      await this.local.attachDocumentFile(localId, part, name, statSync(part).size)
       await this.journal('pull', 'file', 'ok', { local: localId, remote: Number(remote.pk) }, name)
     } catch (error) {
       if (error instanceof SyncCancelled || error instanceof TransientError) throw error
@@ -872,7 +1117,7 @@ export class SyncEngine {
       const agreed: SyncView = { ...(base ?? {}) }
       const local = await this.comparableLocal(binding.local_id, binding.resource_type, agreed)
       if (base && (viewHash(local) === viewHash(agreed) || (await this.onlyLostDeletedLayers(local, agreed)))) {
-        await this.deps.local.remove(binding.local_id, binding.resource_type)
+        await this.local.remove(binding.local_id, binding.resource_type)
         await this.db.updateTable('sync_bindings').set({ state: 'gone', local_id: null }).where('id', '=', binding.id).execute()
         this.summary.pulled.deleted += 1
         await this.journal('reconcile', 'delete', 'ok', { local: binding.local_id, remote: binding.remote_pk }, 'deleted on the remote')

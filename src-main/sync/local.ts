@@ -2,12 +2,14 @@ import { randomUUID } from 'node:crypto'
 import { closeSync, existsSync, openSync, readdirSync, writeSync } from 'node:fs'
 import { basename, extname, join } from 'node:path'
 import type Sqlite from 'better-sqlite3'
+import { type Transaction, sql } from 'kysely'
 import type { DataFolder } from '../ingest/data-folder'
 import { docTypeOf } from '../ingest/thumbnail'
 import type { ResourceDto } from '../../src-shared/api/dto'
 import type { Clock } from '../clock'
 import { parseDrestQuery } from '../query/drest.parse'
 import type { Db } from '../db/database'
+import type { Database } from '../db/schema'
 import type { Caller, SystemIds } from '../services/caller'
 import { applyPermSpec } from '../services/permissions.service'
 import type { ResourceWriteService } from '../services/resource-writes.service'
@@ -22,6 +24,22 @@ const ENDPOINT: Record<string, ResourceEndpoint> = {
   geoapp: 'geoapps',
   geostory: 'geostories',
   dashboard: 'geoapps'
+}
+
+/** `work` inside a transaction: the caller's when `db` is one (a savepoint keeps it atomic there), else its own. */
+async function transact<T>(db: Db, work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+  if (!db.isTransaction) return db.transaction().execute(work)
+  const trx = db as Transaction<Database>
+  await sql`savepoint local_write`.execute(trx)
+  try {
+    const out = await work(trx)
+    await sql`release local_write`.execute(trx)
+    return out
+  } catch (error) {
+    await sql`rollback to local_write`.execute(trx)
+    await sql`release local_write`.execute(trx)
+    throw error
+  }
 }
 
 const APP_TYPES = new Set(['geoapp', 'geostory', 'dashboard'])
@@ -51,8 +69,18 @@ export class LocalStore {
       adminId: number
       /** Reads a file as a layer's new data (the ingest service's replacement path). */
       replaceLayerData: (layerId: number, file: string, name: string) => Promise<number>
+      /** The resource service reading through another executor (a transaction: `within`). */
+      resourcesFor: (db: Db) => ResourceService
     }
   ) {}
+
+  /**
+   * This store working inside transaction `trx`: every read and write goes through it (the one
+   * connection is the transaction's until it ends, so nothing here may read around it).
+   */
+  within(trx: Transaction<Database>): LocalStore {
+    return new LocalStore({ ...this.deps, db: trx, resources: this.deps.resourcesFor(trx) })
+  }
 
   private get admin(): Caller {
     return systemCaller(this.deps.system, this.deps.adminId, 'admin')
@@ -132,9 +160,6 @@ export class LocalStore {
     return new Set([...u.map((r) => `user:${r.username}`), ...g.map((r) => `group:${r.name}`), 'user:AnonymousUser'])
   }
 
-  /** Users this store created for remote usernames (their grants can compare from then on). */
-  usersCreated = 0
-
   /** A local user for a remote username (inactive and without a password when new). */
   async ensureUser(username: string): Promise<number> {
     const found = await this.deps.db.selectFrom('users').select('id').where('username', '=', username).executeTakeFirst()
@@ -145,7 +170,6 @@ export class LocalStore {
       .values({ uuid: randomUUID(), username, password_hash: null, is_active: 0, created: now, last_updated: now, date_joined: now })
       .returning('id')
       .executeTakeFirstOrThrow()
-    this.usersCreated += 1
     return created.id
   }
 
@@ -154,7 +178,7 @@ export class LocalStore {
     if (fields.length === 0) return
     const now = this.deps.clock.now()
     const layers = type === 'map' && fields.includes('layers') ? await this.layersBody(id, (view.layers as string[] | undefined) ?? [], remoteId) : undefined
-    await this.deps.db.transaction().execute(async (trx) => {
+    await transact(this.deps.db, async (trx) => {
       const body = writeBody(view, fields)
       if (layers) body.layers = layers
       if (Object.keys(body).length) await this.deps.writes.applyWithin(trx, id, type, body)
@@ -170,7 +194,7 @@ export class LocalStore {
     const now = this.deps.clock.now()
     const fields = Object.keys(view).filter((f) => f !== 'perms')
     const layers = type === 'map' && view.layers !== undefined ? await this.layersBody(null, view.layers as string[], remoteId) : undefined
-    return this.deps.db.transaction().execute(async (trx) => {
+    return transact(this.deps.db, async (trx) => {
       const owner = systemCaller(this.deps.system, ownerId, ownerName ?? 'admin')
       const body: Record<string, unknown> = { ...writeBody(view, fields), resource_type: type }
       if (layers) body.layers = layers
@@ -232,7 +256,7 @@ export class LocalStore {
     const stored = this.deps.folder.adopt(file, uuid, basename(name) || 'document')
     const extension = extname(name).slice(1).toLowerCase() || null
     const types = extension ? docTypeOf(extension) : null
-    await this.deps.db.transaction().execute(async (trx) => {
+    await transact(this.deps.db, async (trx) => {
       await trx.updateTable('resources').set({ files_dir: this.deps.folder.relative(this.deps.folder.resourceDir(uuid)) }).where('id', '=', id).execute()
       await trx
         .updateTable('documents')

@@ -71,8 +71,18 @@ export class Remote {
     this.attempts = options.attempts ?? 3
   }
 
-  /** Sign in with the password grant when the remote offers it; Basic stays the fallback. */
-  async signIn(): Promise<void> {
+  private signingIn: Promise<void> | null = null
+
+  /**
+   * Sign in with the password grant when the remote offers it; Basic stays the fallback. Reads run
+   * a few at a time: when a token lapses under all of them, they share one sign-in.
+   */
+  signIn(): Promise<void> {
+    if (!this.signingIn) this.signingIn = this.signInOnce().finally(() => (this.signingIn = null))
+    return this.signingIn
+  }
+
+  private async signInOnce(): Promise<void> {
     if (this.options.auth.kind !== 'basic') return
     try {
       await this.client.signIn(this.options.username, this.options.auth.password)
@@ -124,6 +134,17 @@ export class Remote {
       if (error instanceof ApiError && error.status === 404) return null
       throw error
     }
+  }
+
+  /**
+   * Details of several records of one type in one request (their type's list filtered by pk: the
+   * same serializer as a detail). A record missing from the answer is gone or no longer visible.
+   */
+  async details(type: string, pks: number[]): Promise<Map<number, ResourceDto>> {
+    const endpoint = ENDPOINTS[type] ?? { path: 'resources', key: 'resource' }
+    if (pks.length === 0) return new Map()
+    const page = await this.listPage(endpoint.path, { 'filter{pk.in}': pks.map(String), page_size: String(pks.length), ...detailQuery(type) })
+    return new Map(page.items.map((item) => [Number(item.pk), item]))
   }
 
   /** Grants, or null when the account may not read them (403): sync then leaves them alone. */

@@ -54,15 +54,19 @@ describe('an incremental pull', () => {
   })
   afterAll(() => pair?.close())
 
-  it('reads each new record there once: the push phase does not read again what the pull wrote and both sides agree on', async () => {
+  it('reads each new record there once: details in one request per type, grants one by one; the push phase does not read again what the pull wrote and both sides agree on', async () => {
     const made = await Promise.all([1, 2, 3, 4, 5].map((n) => create(pair.remote, 'map', { title: `New there ${n}`, abstract: 'made there' })))
     const from = pair.proxy.log.length
     const summary = await pair.sync()
     expect(summary).toMatchObject({ pulled: { created: 5, updated: 0, deleted: 0 }, pushed: { created: 0, updated: 0, deleted: 0 }, errors: 0 })
-    const gets = pair.proxy.log.slice(from).filter((r) => r.method === 'GET').map((r) => r.path)
+    const gets = pair.proxy.log.slice(from).filter((r) => r.method === 'GET')
+    // The five details: one list of maps filtered by their pks, no detail request of its own.
+    const bulk = gets.filter((r) => /^\/api\/v2\/maps\/?$/.test(r.path)).map((r) => new URL(r.url, 'http://x').searchParams.getAll('filter{pk.in}').map(Number).sort((a, b) => a - b))
+    expect(bulk).toEqual([made.map((m) => Number(m.pk)).sort((a, b) => a - b)])
     for (const map of made) {
-      expect(gets.filter((p) => new RegExp(`^/api/v2/maps/${map.pk}/?$`).test(p)), `map ${map.pk} detail`).toHaveLength(1)
-      expect(gets.filter((p) => new RegExp(`^/api/v2/resources/${map.pk}/get_perms/?$`).test(p)), `map ${map.pk} grants`).toHaveLength(1)
+      expect(gets.filter((r) => new RegExp(`^/api/v2/maps/${map.pk}/?$`).test(r.path)), `map ${map.pk} detail`).toHaveLength(0)
+      expect(gets.filter((r) => new RegExp(`^/api/v2/resources/${map.pk}/get_perms/?$`).test(r.path)), `map ${map.pk} grants`).toHaveLength(1)
+      expect(gets.filter((r) => new RegExp(`^/api/v2/maps/${map.pk}/layers/?$`).test(r.path)), `map ${map.pk} layers`).toHaveLength(1)
     }
     expect(await differences(pair)).toEqual([])
   })
@@ -389,5 +393,31 @@ describe('permissions', () => {
     await pair.sync({ reconcile: true })
     expect(((await perms(pair.local, id)).users[grantee] ?? []).sort()).toEqual(['download_resourcebase', 'view_resourcebase'])
     console.info(`remote set_perms ${bumped ? 'bumps' : 'does not bump'} last_updated; incremental pull ${incremental ? 'caught' : 'missed'} it`)
+  })
+})
+
+describe('grants to users this side has never met', () => {
+  let pair: Pair
+  beforeAll(async () => {
+    pair = await startPair({ resources: 0 })
+    await pair.sync()
+  })
+  afterAll(() => pair?.close())
+
+  it('makes those users here (inactive, without a password) and carries the grants whole; the next sync reads nothing again', async () => {
+    const user = await api(pair.remote, '/api/v2/users/', { method: 'POST', body: { username: 'field.lead' } })
+    expect(user.status).toBe(201)
+    const map = await create(pair.remote, 'map', { title: 'Shared with the field lead', abstract: 'grants there' })
+    const grants = { users: { 'field.lead': ['change_resourcebase', 'view_resourcebase'] }, groups: { anonymous: ['view_resourcebase'] } }
+    expect((await api(pair.remote, `/api/v2/resources/${map.pk}/set_perms/`, { method: 'PUT', body: grants })).status).toBe(200)
+    expect(await pair.sync()).toMatchObject({ pulled: { created: 1 }, errors: 0, conflicts: 0 })
+
+    expect(one(pair.local, "SELECT is_active, password_hash FROM users WHERE username = 'field.lead'")).toEqual({ is_active: 0, password_hash: null })
+    const here = (await api(pair.local, `/api/v2/resources/${localIdOf(pair, Number(map.pk))}/get_perms/`)).body
+    expect([...here.users['field.lead']].sort()).toEqual(['change_resourcebase', 'view_resourcebase'])
+    expect(await viewOf(pair.local, 'map', localIdOf(pair, Number(map.pk)), true)).toEqual(await viewOf(pair.remote, 'map', Number(map.pk), true))
+    const from = pair.proxy.log.length
+    expect(await pair.sync()).toMatchObject({ pulled: { created: 0, updated: 0 }, pushed: { created: 0, updated: 0 }, errors: 0 })
+    expect(pair.proxy.log.slice(from).filter((r) => /get_perms|\/maps\//.test(r.path))).toEqual([])
   })
 })

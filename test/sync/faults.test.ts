@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Pair, all, bindings, catalogue, create, detail, differences, journal, lastRunId, maxSeq, one, patch, startPair, status } from './helpers'
+import { type Pair, all, bindings, catalogue, create, detail, differences, journal, lastRunId, maxSeq, one, patch, sqliteOf, startPair, status } from './helpers'
 
 // Scenarios 6 and 7: refused connections, timeouts and slow links, an expired login mid-sweep,
 // records changing during a scan, and runs cancelled at several points then resumed.
@@ -241,5 +241,51 @@ describe('cancelled runs resume', () => {
     expect(st.last_error).toMatch(/cancel/i)
     await pair.sync()
     expect((await status(pair)).unfinished).toBe(false)
+  })
+})
+
+describe('a record this side cannot write', () => {
+  let pair: Pair
+  beforeAll(async () => {
+    pair = await startPair({ resources: 0 })
+    await pair.sync()
+  })
+  afterAll(() => pair?.close())
+
+  it('is undone alone and journalled; the records around it arrive, and the next run tries it again', async () => {
+    const made: { pk: number | string }[] = []
+    for (const title of ['Before it', 'Refused here', 'After it']) {
+      // The last one is stamped later than the pull's overlap: the cursor moves past the refused one.
+      if (title === 'After it') await new Promise((resolve) => setTimeout(resolve, 1_500))
+      made.push(await create(pair.remote, 'map', { title, abstract: `${title} (made there)`, keywords: ['ridge'] }))
+    }
+    // The local catalogue refuses one record halfway, at its keyword link, after its own row went in
+    // (as a broken row or a full disk would refuse it).
+    sqliteOf(pair.local).exec(
+      `CREATE TRIGGER refuse_for_test BEFORE INSERT ON resource_keywords WHEN (SELECT title FROM resources WHERE id = NEW.resource_id) = 'Refused here' BEGIN SELECT RAISE(ABORT, 'refused for the test'); END`
+    )
+    const summary = await pair.sync()
+    expect(summary).toMatchObject({ pulled: { created: 2 }, errors: 1 })
+    const mine = () => catalogue(pair.local).map((r) => r.title).filter((t) => ['Before it', 'Refused here', 'After it'].includes(t)).sort()
+    expect(mine()).toEqual(['After it', 'Before it'])
+    const failed = journal(pair, lastRunId(pair)).filter((j) => j.outcome === 'failed')
+    expect(failed).toEqual([expect.objectContaining({ direction: 'pull', action: 'apply', remote_pk: Number(made[1].pk), message: expect.stringMatching(/^Refused here: .*refused for the test/) })])
+    // Nothing of it is left here: no row, no binding, no grant or link of a resource that is not there.
+    expect(one(pair.local, "SELECT count(*) AS n FROM resources WHERE title = 'Refused here'").n).toBe(0)
+    const boundThere = new Set(bindings(pair).map((b) => b.remote_pk))
+    expect(made.map((m) => boundThere.has(Number(m.pk)))).toEqual([true, false, true])
+    expect(one(pair.local, 'SELECT count(*) AS n FROM resource_keywords WHERE resource_id NOT IN (SELECT id FROM resources)').n).toBe(0)
+    expect(one(pair.local, 'SELECT count(*) AS n FROM resource_user_perms WHERE resource_id NOT IN (SELECT id FROM resources)').n).toBe(0)
+
+    // Its stamp there never moves, yet the next run (once this side can write it) brings it.
+    sqliteOf(pair.local).exec('DROP TRIGGER refuse_for_test')
+    const again = await pair.sync()
+    expect(again).toMatchObject({ pulled: { created: 1 }, errors: 0 })
+    expect(mine()).toEqual(['After it', 'Before it', 'Refused here'])
+    expect(await differences(pair)).toEqual([])
+    // And then it is not read again.
+    const from = pair.proxy.log.length
+    expect(await pair.sync()).toMatchObject({ pulled: { created: 0, updated: 0 }, errors: 0 })
+    expect(pair.proxy.log.slice(from).filter((r) => r.path.includes(`/${made[1].pk}`))).toEqual([])
   })
 })
