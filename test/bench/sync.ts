@@ -24,6 +24,8 @@ import { type SectionContext, fmt, runLines } from './report'
 
 /** The sync engine's listing page size (PAGE_SIZE in src-main/sync/engine.ts); checked against what the pull sends. */
 const ENGINE_PAGE_SIZE = 100
+/** Reads the engine keeps in flight (READ_AHEAD in src-main/sync/engine.ts), used by the grants row too. */
+const ENGINE_READ_AHEAD = 8
 const FOLLOWED_TYPES = ['layer', 'map', 'document', 'geoapp', 'geostory']
 export const FIRST_PULL_RATIO_TARGET = 2
 export const INCREMENTAL_TARGET_S = 2
@@ -53,8 +55,24 @@ interface Counted {
   method: string
   url: string
   kind: RequestKind
-  /** From the request's arrival to the end of the remote's answer. */
-  ms: number
+  /** When the request arrived and when the remote's answer ended (performance.now()). */
+  start: number
+  end: number
+}
+
+/** Seconds with at least one request waiting on the remote (requests overlap when sent a few at a time). */
+function busySeconds(requests: Counted[]): number {
+  const spans = requests.map((r) => [r.start, r.end || r.start] as const).sort((a, b) => a[0] - b[0])
+  let total = 0
+  let open: [number, number] | null = null
+  for (const [start, end] of spans) {
+    if (open && start <= open[1]) open[1] = Math.max(open[1], end)
+    else {
+      if (open) total += open[1] - open[0]
+      open = [start, end]
+    }
+  }
+  return (total + (open ? open[1] - open[0] : 0)) / 1000
 }
 
 function kindOf(method: string, url: string): RequestKind {
@@ -62,7 +80,8 @@ function kindOf(method: string, url: string): RequestKind {
   if (path.startsWith('/o/') || path.includes('/userinfo')) return 'auth'
   if (method !== 'GET' && method !== 'HEAD') return 'write'
   if (path.endsWith('/get_perms/') || path.endsWith('/get_perms')) return 'perms'
-  if (/^\/api\/v2\/[a-z_]+\/?$/.test(path)) return 'list'
+  // A type's list filtered by pk is the engine's read of several records' details at once.
+  if (/^\/api\/v2\/[a-z_]+\/?$/.test(path)) return url.includes('filter{pk.in}') ? 'detail' : 'list'
   if (/^\/api\/v2\/[a-z_]+\/\d+\/?$/.test(path)) return 'detail'
   return 'other'
 }
@@ -99,7 +118,7 @@ class CountingProxy {
     const started = performance.now()
     const method = req.method ?? 'GET'
     const url = req.url ?? '/'
-    const entry: Counted = { method, url, kind: kindOf(method, decodeURIComponent(url)), ms: 0 }
+    const entry: Counted = { method, url, kind: kindOf(method, decodeURIComponent(url)), start: started, end: 0 }
     this.log.push(entry)
     const headers = { ...req.headers, host: this.target.host }
     delete headers.connection
@@ -108,7 +127,7 @@ class CountingProxy {
       delete back.connection
       delete back['keep-alive']
       res.writeHead(answer.statusCode ?? 502, back)
-      answer.on('end', () => (entry.ms = performance.now() - started))
+      answer.on('end', () => (entry.end = performance.now()))
       answer.pipe(res)
     })
     upstream.on('error', () => res.destroy())
@@ -186,7 +205,7 @@ export interface StepResult {
   seconds: number
   requests: number
   byKind: Record<RequestKind, number>
-  /** Seconds the proxy waited for the remote's answers (the rest is the client and the link). */
+  /** Seconds with at least one request waiting on the remote's answer (the rest: the client's own work). */
   remoteSeconds: number
   /** Seconds inside the client's SQLite statements, and the costliest of them. */
   sqlSeconds: number
@@ -206,7 +225,7 @@ async function measured(proxy: CountingProxy, sql: SqlMeter, run: () => Promise<
   const seen = proxy.log.slice(from)
   const byKind: Record<RequestKind, number> = { list: 0, detail: 0, perms: 0, write: 0, auth: 0, other: 0 }
   for (const r of seen) byKind[r.kind] += 1
-  const remoteSeconds = seen.reduce((sum, r) => sum + r.ms, 0) / 1000
+  const remoteSeconds = busySeconds(seen)
   const statements = sql.take()
   return { seconds, requests: seen.length, byKind, remoteSeconds, sqlSeconds: statements.seconds, topSql: statements.top, outcome, failure }
 }
@@ -280,6 +299,7 @@ const silent = { info: () => undefined, warn: () => undefined, error: () => unde
 interface Round {
   listing: StepResult
   listingLargest: StepResult
+  floor: StepResult
   firstPull: StepResult
   settle: StepResult
   incremental: StepResult
@@ -325,7 +345,7 @@ function syncStep(sides: Sides, expected: Parameters<typeof expectSummary>[1]): 
 }
 
 /** The baseline: the listing through the same proxy with the engine's own HTTP client, signed in first. */
-async function listingSteps(sides: Sides): Promise<{ listing: StepResult; listingLargest: StepResult; pks: number[] }> {
+async function listingSteps(sides: Sides): Promise<{ listing: StepResult; listingLargest: StepResult; floor: StepResult; pks: number[] }> {
   const reader = new Remote({ baseUrl: sides.proxy.url, username: 'admin', auth: { kind: 'basic', password: BENCH_ADMIN_PASSWORD } })
   await reader.signIn()
   await reader.listPage('resources', { page_size: '1' })
@@ -339,7 +359,19 @@ async function listingSteps(sides: Sides): Promise<{ listing: StepResult; listin
     const got = await downloadListing(reader, MAX_PAGE_SIZE)
     return { outcome: `${got.pks.length} resources in ${got.pages} page(s) of ${MAX_PAGE_SIZE}`, failure: got.pks.length === pks.length ? null : `${got.pks.length} resources, expected ${pks.length}` }
   })
-  return { listing, listingLargest, pks }
+  // What any client that carries grants must ask of GeoNode's API: the listing, then each
+  // record's grants (there is no bulk read of them), as many at once as the engine sends.
+  const floor = await measured(sides.proxy, sides.sql, async () => {
+    const got = await downloadListing(reader, ENGINE_PAGE_SIZE)
+    const queue = [...got.pks]
+    let read = 0
+    const worker = async () => {
+      for (let pk = queue.shift(); pk !== undefined; pk = queue.shift()) if (await reader.perms(pk)) read += 1
+    }
+    await Promise.all(Array.from({ length: ENGINE_READ_AHEAD }, worker))
+    return { outcome: `${got.pks.length} resources, ${read} grant sets`, failure: read === got.pks.length ? null : `${read} grant sets read of ${got.pks.length}` }
+  })
+  return { listing, listingLargest, floor, pks }
 }
 
 /** Fails loudly when the engine's page size is no longer the one the baseline uses. */
@@ -368,9 +400,10 @@ async function oneRound(settings: SyncSettings, seeded: string, index: number, l
   try {
     cpSync(seeded, join(work, 'remote'), { recursive: true })
     const sides = await startSides(settings.root, work, stack)
-    const { listing, listingLargest, pks } = await listingSteps(sides)
+    const { listing, listingLargest, floor, pks } = await listingSteps(sides)
     say('listing', listing)
     say(`listing in pages of ${MAX_PAGE_SIZE}`, listingLargest)
+    say('listing and every grant set', floor)
 
     const pullFrom = sides.proxy.log.length
     const firstPull = await syncStep(sides, { created: pks.length })
@@ -390,7 +423,7 @@ async function oneRound(settings: SyncSettings, seeded: string, index: number, l
     say('push', push)
     const idle = await syncStep(sides, {})
     say('sync with nothing to do', idle)
-    return { listing, listingLargest, firstPull, settle, incremental, push, idle }
+    return { listing, listingLargest, floor, firstPull, settle, incremental, push, idle }
   } finally {
     for (const undo of stack.reverse()) await undo()
     removeWork()
@@ -430,6 +463,7 @@ type StepName = keyof Round
 const STEP_LABELS: Record<StepName, string> = {
   listing: 'Baseline: the full listing downloaded once',
   listingLargest: 'The full listing in the largest pages the server allows (for scale)',
+  floor: "The listing, then every record's grants (get_perms): the least a client carrying grants must ask of this API",
   firstPull: 'First pull into an empty client',
   settle: 'Second sync right after it, nothing changed',
   incremental: 'Incremental sync',
@@ -470,6 +504,7 @@ export function syncTable(results: SyncResults): string {
     ...STEP_LABELS,
     listing: `${STEP_LABELS.listing} (${n} resources, pages of ${ENGINE_PAGE_SIZE})`,
     listingLargest: `${STEP_LABELS.listingLargest} (page_size ${thousands(MAX_PAGE_SIZE)})`,
+    floor: `${STEP_LABELS.floor} (${ENGINE_READ_AHEAD} requests at a time)`,
     firstPull: `${STEP_LABELS.firstPull} (${n} resources)`,
     incremental: `${STEP_LABELS.incremental}: ${thousands(sizes.remoteEdits)} remote edits among ${n}`,
     push: `${STEP_LABELS.push} of ${thousands(sizes.localEdits)} local edits`
@@ -505,30 +540,26 @@ function findings(results: SyncResults): string[] {
   const { sizes } = results.settings
   const n = sizes.catalogue.resources
   const pull = stepOf(results, 'firstPull')
+  const floor = stepOf(results, 'floor')
   const settle = stepOf(results, 'settle')
   const incremental = stepOf(results, 'incremental')
   const push = stepOf(results, 'push')
   const kind = (s: ReturnType<typeof stepOf>, k: RequestKind) => s.kinds.find(([name]) => name === k)?.[1] ?? 0
   const perRecord = (s: ReturnType<typeof stepOf>, k: RequestKind, records: number) => fmt(kind(s, k) / records, 1)
-  const waitRatio = median(results.rounds.map((r) => r.firstPull.remoteSeconds / r.listing.seconds))
   const v = verdicts(results)
-  const reread = kind(pull, 'detail') >= 1.5 * n
   const middle = [...results.rounds].sort((a, b) => a.firstPull.seconds - b.firstPull.seconds)[results.rounds.length >> 1]!.firstPull
-  const rest = 1 - pull.remoteShare - pull.sqlShare
+  const overFloor = median(results.rounds.map((r) => r.firstPull.seconds / r.floor.seconds))
+  const floorRatio = median(results.rounds.map((r) => r.floor.seconds / r.listing.seconds))
   const pushedPages = kind(stepOf(results, 'idle'), 'list')
   return [
     `First pull: ${fmt(pullRatio(results), 1)}× the listing download (median of the per-round ratios), target ≤ ${FIRST_PULL_RATIO_TARGET}×: **${v.pull ? 'met' : 'missed'}**. ` +
-      `It sends ${fmt(pull.requests / n, 1)} requests per record where the listing needs ${fmt(1 / ENGINE_PAGE_SIZE, 2)}: ${perRecord(pull, 'detail', n)} detail and ${perRecord(pull, 'perms', n)} get_perms requests per record, one at a time` +
-      (reread
-        ? " (the pull reads each record's detail and grants; the push phase of the same run reads both again for every record the pull wrote, because those writes are in the change log it pushes from)"
-        : kind(pull, 'detail') > n
-          ? ' (the push phase reads again the records whose grants named users this side met only later in the pull)'
-          : '') +
-      `, plus ${thousands(kind(pull, 'other'))} other requests (maps' layers, user look-ups, document files). Where the time goes: ${fmt(pull.remoteShare * 100, 0)} % waiting on the remote's answers (which alone add up to ${fmt(waitRatio, 1)}× the listing download), ${fmt(pull.sqlShare * 100, 0)} % in the client's SQLite statements, ${fmt(rest * 100, 0)} % the client's other work (its HTTP client and JSON, Kysely building queries, rendering records to compare, hashing views) and the proxy.`,
+      `It sends ${fmt(pull.requests / n, 1)} requests per record where the listing needs ${fmt(1 / ENGINE_PAGE_SIZE, 2)}: ${thousands(kind(pull, 'detail'))} detail requests (one per type and listing page), ${perRecord(pull, 'perms', n)} get_perms per record, ${thousands(kind(pull, 'other'))} other requests (maps' layers and their catalogue layers, document files), up to ${ENGINE_READ_AHEAD} at once while the client writes what came back. ` +
+      `GeoNode's API has no bulk read of grants: the listing followed by every record's grants alone, nothing written, takes ${fmt(floorRatio, 1)}× the listing download (the row above it), so the ${FIRST_PULL_RATIO_TARGET}× target cannot be met by a client that carries grants; the first pull takes ${fmt(overFloor, 1)}× that floor. ` +
+      `Where its time goes: ${fmt(pull.remoteShare * 100, 0)} % of it with a request waiting on the remote (the proxy shares the client's process: an answer that arrives while the client is busy waits too), ${fmt(pull.sqlShare * 100, 0)} % in the client's SQLite statements (every record written through the same services as the API: validation, grants, the change log, the search index), the rest the client's other work (its HTTP client and JSON, Kysely building queries, rendering records to compare, hashing views) and the proxy (these overlap).`,
     `The first pull's costliest SQL statements (round of median time): ${middle.topSql.map((q) => `\`${q.sql.length > 110 ? `${q.sql.slice(0, 110)}…` : q.sql}\` ${fmt(q.seconds, 1)} s in ${thousands(q.calls)} calls (${fmt((q.seconds * 1000) / q.calls, 2)} ms a call)`).join('; ')}.`,
-    `The second sync after a first pull re-reads ${thousands(kind(settle, 'detail'))} records (${thousands(settle.requests)} requests, ${fmt(settle.seconds, 2)} s): records the first run changed here in its push phase, after the point in the change log it pushes from (grants to users it met later in the pull, for one).`,
-    `Incremental sync with ${thousands(sizes.remoteEdits)} remote changes among ${thousands(n)}: ${fmt(incremental.seconds, 2)} s, target < ${INCREMENTAL_TARGET_S} s: **${v.incremental ? 'met' : 'missed'}** (${thousands(incremental.requests)} requests: ${perRecord(incremental, 'detail', sizes.remoteEdits)} detail reads per changed record${kind(incremental, 'detail') >= 1.5 * sizes.remoteEdits ? ", the pull's and the push phase's" : ''}; ${fmt(incremental.sqlShare * 100, 0)} % of its time in SQL).`,
-    `Push of ${thousands(sizes.localEdits)} local edits: ${fmt(push.seconds, 2)} s, ${fmt(push.requests / sizes.localEdits, 1)} requests per edited record (detail and grants read before the PATCH and again after it; no target). The sync after it lists ${thousands(pushedPages)} pages: the pushed records moved on the remote, and pages of records already seen do not move the pull's cursor until the listing ends.`
+    `The second sync after a first pull: ${thousands(settle.requests)} requests, ${fmt(settle.seconds, 2)} s${kind(settle, 'perms') ? ` (${thousands(kind(settle, 'perms'))} records read again: maps whose catalogue layers arrived after them in the pull, or records the first run changed here after the point in the change log it pushes from)` : ': nothing read again'}.`,
+    `Incremental sync with ${thousands(sizes.remoteEdits)} remote changes among ${thousands(n)}: ${fmt(incremental.seconds, 2)} s, target < ${INCREMENTAL_TARGET_S} s: **${v.incremental ? 'met' : 'missed'}** (${thousands(incremental.requests)} requests: ${perRecord(incremental, 'perms', sizes.remoteEdits)} grant reads per changed record, their details in ${thousands(kind(incremental, 'detail'))} requests; ${fmt(incremental.sqlShare * 100, 0)} % of its time in SQL).`,
+    `Push of ${thousands(sizes.localEdits)} local edits: ${fmt(push.seconds, 2)} s, ${fmt(push.requests / sizes.localEdits, 1)} requests per edited record (details read in bulk and grants one by one before the PATCH, both again after it; no target). The sync after it lists ${thousands(pushedPages)} pages: the pushed records moved on the remote, and pages of records already seen do not move the pull's cursor until the listing ends.`
   ]
 }
 
@@ -541,9 +572,9 @@ export function syncSection(results: SyncResults, context: SectionContext): stri
     '',
     ...runLines(context, results, { loadNote: 'the machine is shared: compare the ratios more than the times' }),
     `- Remote: a second Mapshelf server (\`node --import tsx src-main/cli/main.ts serve\`, a child process, default settings) on a fresh copy, each round, of a catalogue seeded with \`seedCatalogue\` (${thousands(c.resources)} resources, ${thousands(c.users)} users, ${thousands(c.groups)} groups; cached in \`${results.catalogueDir}\`). Client: a Mapshelf server in the benchmark's process on an empty data folder, syncing as \`admin\` through \`services.sync.runNow\` (what \`npm run sync\` calls) with reconciliation off: the full comparison a sync adds once a day (and on a first sync by default) is not in these rows.`,
-    `- Counted: every HTTP request the client (or the baseline) sent, at a pass-through proxy in the benchmark's process in front of the remote, loopback only; sign-in requests included. "waiting on the remote": the sum of the proxy's request-to-answer times over the step's time. Kinds: list pages, resource details, get_perms, writes (PATCH, PUT set_perms), auth (token, userinfo), other (a map's layers, user and group look-ups, document files).`,
-    `- Baseline: the remote's listing of every followed resource (GET /api/v2/resources/ filtered to the followed types, sorted by pk) with the engine's page size (${ENGINE_PAGE_SIZE}) and its own HTTP client (src-main/sync/remote.ts), page after page, JSON parsed; the row below it asks for pages of ${thousands(MAX_PAGE_SIZE)}, the largest this server allows (GeoNode itself has no limit).`,
-    `- Each round, in order: the listing twice (pages of ${ENGINE_PAGE_SIZE}, then of ${thousands(MAX_PAGE_SIZE)}); the first pull; a second sync at once (nothing changed); ${thousands(sizes.remoteEdits)} PATCHes of \`abstract\` on the remote through its API (not counted), then the incremental sync; ${thousands(sizes.localEdits)} PATCHes of \`abstract\` on the client through its API (other records), then the sync that pushes them; then a sync with nothing to do. Each sync's summary is checked (all created, all updated or pushed, no errors, no conflicts). ${rounds} round${rounds === 1 ? '' : 's'}; medians shown, each round's time beside them.`,
+    `- Counted: every HTTP request the client (or the baseline) sent, at a pass-through proxy in the benchmark's process in front of the remote, loopback only; sign-in requests included. "waiting on the remote": the share of the step's time with at least one request waiting for its answer at the proxy (the engine sends a few at once). Kinds: list pages, details (a type's list filtered by pk, many records a request, or one record's detail), get_perms, writes (PATCH, PUT set_perms), auth (token, userinfo), other (a map's layers, user and group look-ups, document files).`,
+    `- Baseline: the remote's listing of every followed resource (GET /api/v2/resources/ filtered to the followed types, sorted by pk) with the engine's page size (${ENGINE_PAGE_SIZE}) and its own HTTP client (src-main/sync/remote.ts), page after page, JSON parsed; the row below it asks for pages of ${thousands(MAX_PAGE_SIZE)}, the largest this server allows (GeoNode itself has no limit); the third row downloads the listing again and then reads every record's grants (GET get_perms), ${ENGINE_READ_AHEAD} at a time like the engine, writing nothing: the least any client that carries grants must ask of GeoNode's API.`,
+    `- Each round, in order: the listing twice (pages of ${ENGINE_PAGE_SIZE}, then of ${thousands(MAX_PAGE_SIZE)}); the listing with every grant set; the first pull; a second sync at once (nothing changed); ${thousands(sizes.remoteEdits)} PATCHes of \`abstract\` on the remote through its API (not counted), then the incremental sync; ${thousands(sizes.localEdits)} PATCHes of \`abstract\` on the client through its API (other records), then the sync that pushes them; then a sync with nothing to do. Each sync's summary is checked (all created, all updated or pushed, no errors, no conflicts). ${rounds} round${rounds === 1 ? '' : 's'}; medians shown, each round's time beside them.`,
     '',
     syncTable(results),
     '',
