@@ -202,7 +202,9 @@ describe('the sync panel', { timeout: 90_000 }, () => {
     const mine = (await request(server, '/api/v2/resources?page_size=3&filter{resource_type}=document', { who: 'admin' })).body.resources as { pk: string }[]
     for (const r of mine) expect((await request(server, `/api/v2/documents/${r.pk}/`, { who: 'admin', method: 'PATCH', body: { abstract: `Edited here ${r.pk}` } })).status).toBe(200)
 
-    slow.ms = 400
+    // Slow enough that the run begun behind the panel's back is still going when the panel asks
+    // (it reads a few records at once: at 400 ms a request it could end first, 2 runs in 15).
+    slow.ms = 1_500
     // A run started behind the panel's back (as `npm run sync` or another window would).
     expect((await request(server, '/api/v2/mapshelf/sync/remotes/1/start', { who: 'admin', method: 'POST' })).status).toBe(202)
     expect((await request(server, '/api/v2/mapshelf/sync/remotes/1/start', { who: 'admin', method: 'POST' })).status).toBe(409)
