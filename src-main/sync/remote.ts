@@ -17,6 +17,7 @@ export const ENDPOINTS: Record<string, { path: string; key: string }> = {
 
 /** Types whose app blob (`data`) the API defers: asked for with include[]=data. */
 const DEFERRED_DATA = new Set(['geoapp', 'geostory', 'dashboard'])
+const DETAILS_PER_REQUEST = 100
 const detailQuery = (type: string): Query => (DEFERRED_DATA.has(type) ? { 'include[]': 'data' } : {})
 
 /** A failure that may pass if tried again (network, timeout, 5xx, 429). */
@@ -142,9 +143,14 @@ export class Remote {
    */
   async details(type: string, pks: number[]): Promise<Map<number, ResourceDto>> {
     const endpoint = ENDPOINTS[type] ?? { path: 'resources', key: 'resource' }
-    if (pks.length === 0) return new Map()
-    const page = await this.listPage(endpoint.path, { 'filter{pk.in}': pks.map(String), page_size: String(pks.length), ...detailQuery(type) })
-    return new Map(page.items.map((item) => [Number(item.pk), item]))
+    const found = new Map<number, ResourceDto>()
+    // A hundred pks a request keeps the URL short enough for any front server (about 2.5 kB).
+    for (let at = 0; at < pks.length; at += DETAILS_PER_REQUEST) {
+      const some = pks.slice(at, at + DETAILS_PER_REQUEST)
+      const page = await this.listPage(endpoint.path, { 'filter{pk.in}': some.map(String), page_size: String(some.length), ...detailQuery(type) })
+      for (const item of page.items) found.set(Number(item.pk), item)
+    }
+    return found
   }
 
   /** Grants, or null when the account may not read them (403): sync then leaves them alone. */

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Remote } from '../../src-main/sync/remote'
 import {
-  type Pair, api, bindings, catalogue, conflicts, create, detail, differences, journal, lastRunId, maxSeq, one, patch, remove, resolve, startPair, status, viewOf
+  ADMIN_PASSWORD, type Pair, api, bindings, catalogue, conflicts, create, detail, differences, journal, lastRunId, maxSeq, one, patch, remove, resolve, startPair, status, viewOf
 } from './helpers'
 
 // Scenarios 1-5 of the sync suite: first pull and no-op, field-level merge and conflicts, local
@@ -122,6 +123,19 @@ describe('a pull whose last page is full', () => {
     const summary = await pair.sync()
     expect(summary).toMatchObject({ pulled: { updated: 100 }, errors: 0 })
     expect(pair.proxy.log.slice(from).filter((r) => r.method === 'GET' && /page=2/.test(r.url)).map((r) => r.url)).toEqual([])
+  })
+
+  it('reads many records\' details a hundred pks a request (the URL stays short), each one as its detail shows it', async () => {
+    const remote = new Remote({ baseUrl: pair.proxy.url, username: 'admin', auth: { kind: 'basic', password: ADMIN_PASSWORD } })
+    const pks = catalogue(pair.remote).map((r) => r.id)
+    expect(pks.length).toBeGreaterThan(100)
+    const from = pair.proxy.log.length
+    const found = await remote.details('resource', [...pks, 999_999])
+    const sent = pair.proxy.log.slice(from).map((r) => new URL(r.url, 'http://x').searchParams.getAll('filter{pk.in}').length)
+    expect(sent).toEqual([100, pks.length + 1 - 100])
+    expect([...found.keys()].sort((a, b) => a - b)).toEqual([...pks].sort((a, b) => a - b))
+    const one = await detail(pair.remote, 'resource', pks[7]!)
+    expect(found.get(pks[7]!)).toEqual(one)
   })
 })
 
