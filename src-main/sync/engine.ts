@@ -433,6 +433,13 @@ export class SyncEngine {
         this.check()
         // Enough reads back to make a batch worth its commit (a commit costs about a record's writes).
         await Promise.all(items.slice(next, next + BATCH).map((item) => reads.settled(Number(item.pk))))
+        // Whether the holders of their grants here exist there is asked now, not inside the batch:
+        // it holds the catalogue's one connection, and a slow remote must not hold it too.
+        const ahead = items.slice(next).filter((item) => reads.isSettled(Number(item.pk)))
+        const boundIds = ahead.map((item) => bindings.get(Number(item.pk))?.local_id).filter((id): id is number => typeof id === 'number')
+        const unbound = ahead.filter((item) => !bindings.has(Number(item.pk))).map((item) => item.uuid)
+        const twins = unbound.length ? (await this.db.selectFrom('resources').select('id').where('uuid', 'in', unbound).execute()).map((r) => r.id) : []
+        await this.holdersOnRemote(await this.local.grantHolders([...boundIds, ...twins]), null)
         const files: { localId: number; dto: ResourceDto }[] = []
         await this.batch(async () => {
           while (next < items.length && reads.isSettled(Number(items[next]!.pk)) && !this.deps.signal.aborted) {

@@ -160,6 +160,16 @@ export class LocalStore {
     return new Set([...u.map((r) => `user:${r.username}`), ...g.map((r) => `group:${r.name}`), 'user:AnonymousUser'])
   }
 
+  /** Every user and group these records grant rights to here, as `user:name` / `group:name`. */
+  async grantHolders(ids: number[]): Promise<string[]> {
+    if (ids.length === 0) return []
+    const [users, groups] = await Promise.all([
+      this.deps.db.selectFrom('resource_user_perms as p').innerJoin('users as u', 'u.id', 'p.user_id').select('u.username as name').distinct().where('p.resource_id', 'in', ids).execute(),
+      this.deps.db.selectFrom('resource_group_perms as p').innerJoin('auth_groups as g', 'g.id', 'p.group_id').select('g.name as name').distinct().where('p.resource_id', 'in', ids).execute()
+    ])
+    return [...users.map((u) => `user:${u.name}`), ...groups.map((g) => `group:${g.name}`)]
+  }
+
   /** A local user for a remote username (inactive and without a password when new). */
   async ensureUser(username: string): Promise<number> {
     const found = await this.deps.db.selectFrom('users').select('id').where('username', '=', username).executeTakeFirst()

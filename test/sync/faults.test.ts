@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Pair, all, bindings, catalogue, create, detail, differences, journal, lastRunId, maxSeq, one, patch, sqliteOf, startPair, status } from './helpers'
+import { type Pair, all, api, bindings, catalogue, create, detail, differences, journal, lastRunId, maxSeq, one, patch, sqliteOf, startPair, status } from './helpers'
 
 // Scenarios 6 and 7: refused connections, timeouts and slow links, an expired login mid-sweep,
 // records changing during a scan, and runs cancelled at several points then resumed.
@@ -287,5 +287,40 @@ describe('a record this side cannot write', () => {
     const from = pair.proxy.log.length
     expect(await pair.sync()).toMatchObject({ pulled: { created: 0, updated: 0 }, errors: 0 })
     expect(pair.proxy.log.slice(from).filter((r) => r.path.includes(`/${made[1].pk}`))).toEqual([])
+  })
+})
+
+describe('a slow remote while a pull writes', () => {
+  let pair: Pair
+  beforeAll(async () => {
+    pair = await startPair({ resources: 0 })
+    await pair.sync()
+  })
+  afterAll(() => pair?.close())
+
+  it('does not hold the local catalogue: the question whether a grant holder exists there is asked before the batch, not inside it', async () => {
+    // A user only this side has, granted rights here on a record that then changes there: the pull
+    // must ask the remote whether that user exists there (and the answer is slow).
+    expect((await api(pair.local, '/api/v2/users/', { method: 'POST', body: { username: 'offline.tech' } })).status).toBe(201)
+    const map = await create(pair.remote, 'map', { title: 'Grants here, edit there', abstract: 'first' })
+    await pair.sync()
+    const id = localIdOf(pair, Number(map.pk))
+    const grants = (await api(pair.local, `/api/v2/resources/${id}/get_perms/`)).body
+    expect((await api(pair.local, `/api/v2/resources/${id}/set_perms/`, { method: 'PUT', body: { ...grants, users: { ...grants.users, 'offline.tech': ['view_resourcebase'] } } })).status).toBe(200)
+    await patch(pair.remote, 'map', Number(map.pk), { abstract: 'changed there' })
+
+    const asked = (r: { path: string; url: string }) => /^\/api\/v2\/users\/?$/.test(r.path) && r.url.includes('offline.tech')
+    pair.proxy.rule = (r) => (asked(r) ? { kind: 'delay', ms: 2_000 } : undefined)
+    try {
+      const run = pair.sync()
+      await expect.poll(() => pair.proxy.seen(asked).length, { timeout: 10_000, interval: 20 }).toBeGreaterThan(0)
+      const started = performance.now()
+      expect((await api(pair.local, '/api/v2/resources/?page_size=1')).status).toBe(200)
+      expect(performance.now() - started).toBeLessThan(1_000)
+      expect(await run).toMatchObject({ pulled: { updated: 1 }, errors: 0, conflicts: 0 })
+    } finally {
+      pair.proxy.rule = null
+    }
+    expect((await detail(pair.local, 'map', id)).abstract).toBe('changed there')
   })
 })
