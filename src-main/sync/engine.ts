@@ -447,6 +447,7 @@ export class SyncEngine {
             const pk = Number(item.pk)
             try {
               await this.atomically(() => this.pullOne(item, bindings.get(pk), reads, files))
+              this.readThisRun.add(pk)
             } catch (error) {
               // Users it made here went with it.
               this.usersHere.clear()
@@ -597,6 +598,9 @@ export class SyncEngine {
     if (type === 'document') files.push({ localId: binding.local_id, dto: remote.dto })
     if (agreed) await this.settledByPull(binding.local_id, remote.missingLayers)
   }
+
+  /** Remote records this run read whole (detail, grants, layers) and merged: a reconciliation need not read them again. */
+  private readonly readThisRun = new Set<number>()
 
   /** Usernames this run knows to exist here (grant holders and owners made here or found). */
   private readonly usersHere = new Set<string>()
@@ -766,6 +770,7 @@ export class SyncEngine {
   private async pushUpdate(binding: Binding, record: RemoteRecord | null): Promise<void> {
     const remote = record && (await this.viewOf(record))
     if (!remote) return // gone there: reconciliation decides
+    this.readThisRun.add(binding.remote_pk!)
     const local = await this.comparableLocal(binding.local_id!, binding.resource_type, remote.view)
     const base = binding.base ? (JSON.parse(binding.base) as SyncView) : null
     const open = await this.openConflictFields(binding.id)
@@ -1133,14 +1138,24 @@ export class SyncEngine {
         await this.db.updateTable('sync_bindings').set({ state: 'conflict' }).where('id', '=', binding.id).execute()
       }
     }
-    // Silent changes: records whose state moved without last_updated (grants, extents ...).
-    for (const binding of bindings) {
-      this.check()
-      if (!seen.has(binding.remote_pk!) || binding.local_id === null) continue
-      const remote = await this.remoteView(binding.resource_type, binding.remote_pk!)
-      if (!remote || viewHash(await this.asBase(remote.view)) === binding.base_hash) continue
-      const local = await this.comparableLocal(binding.local_id, binding.resource_type, remote.view)
-      await this.mergeInto(binding, local, remote.view, remote.dto.last_updated)
+    // Silent changes: records whose state moved without last_updated (grants, extents ...). Those
+    // this run read whole already (pulled, pushed) are not read again; the rest are read ahead.
+    const due = bindings.filter((b) => seen.has(b.remote_pk!) && b.local_id !== null && !this.readThisRun.has(b.remote_pk!))
+    for (let at = 0; at < due.length; at += PAGE_SIZE) {
+      const chunk = due.slice(at, at + PAGE_SIZE)
+      const reads = this.readAhead(chunk.map((b) => ({ pk: b.remote_pk!, type: b.resource_type })))
+      try {
+        for (const binding of chunk) {
+          this.check()
+          const record = await reads.get(binding.remote_pk!)
+          const remote = record && (await this.viewOf(record))
+          if (!remote || viewHash(await this.asBase(remote.view)) === binding.base_hash) continue
+          const local = await this.comparableLocal(binding.local_id!, binding.resource_type, remote.view)
+          await this.mergeInto(binding, local, remote.view, remote.dto.last_updated)
+        }
+      } finally {
+        reads.stop()
+      }
     }
     await this.db.updateTable('sync_state').set({ last_reconciled: this.deps.clock.now() }).where('remote_id', '=', remoteId).execute()
   }

@@ -167,7 +167,8 @@ describe('npm run sync', () => {
     let killChild: () => void = () => undefined
     let details = 0
     pair.proxy.rule = (r) => {
-      if (r.method === 'GET' && /^\/api\/v2\/(layers|maps|documents|geoapps|geostories)\/\d+\/$/.test(r.path) && ++details === 4) killChild()
+      // The fourth record's grants being read: the pull is under way, some records written, some not.
+      if (r.method === 'GET' && /^\/api\/v2\/resources\/\d+\/get_perms\/$/.test(r.path) && ++details === 4) killChild()
       return { kind: 'delay', ms: 30 }
     }
     const killed = await runCli(['--data-dir', dataDir, '--remote', pair.proxy.url, '--username', 'admin', '--password', ADMIN_PASSWORD, '--full'], { onStart: (kill) => (killChild = kill) })

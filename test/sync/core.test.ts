@@ -17,11 +17,16 @@ describe('first sync and a no-op second sync', () => {
   })
   afterAll(() => pair?.close())
 
-  it('pulls every followed record with its uuid and equal metadata', async () => {
+  it('pulls every followed record with its uuid and equal metadata, reading each record there once (its reconciliation included)', async () => {
     const summary = await pair.sync()
     const remoteRecords = catalogue(pair.remote)
     expect(summary.pulled.created).toBe(remoteRecords.length)
     expect(summary.errors).toBe(0)
+    // A first sync reconciles too: what the pull has just read is not read again.
+    expect(summary.reconciled).toBe(true)
+    const grantReads = pair.proxy.seen((r) => /\/get_perms\/?$/.test(r.path)).map((r) => r.path)
+    expect(grantReads.length).toBe(remoteRecords.length)
+    expect(new Set(grantReads).size).toBe(remoteRecords.length)
     const localByUuid = new Map(catalogue(pair.local).map((r) => [r.uuid, r]))
     for (const r of remoteRecords) {
       const l = localByUuid.get(r.uuid)

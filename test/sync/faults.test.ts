@@ -52,7 +52,7 @@ describe('timeouts and slow links', () => {
   it('survives a slow link (every answer 60 ms late) and one answer later than the timeout (retried)', async () => {
     let slowOnce = true
     pair.proxy.rule = (r) => {
-      if (slowOnce && r.method === 'GET' && /^\/api\/v2\/(layers|maps|documents)\/\d+\/$/.test(r.path)) {
+      if (slowOnce && r.method === 'GET' && /^\/api\/v2\/resources\/\d+\/get_perms\/$/.test(r.path)) {
         slowOnce = false
         return { kind: 'delay', ms: 1500 }
       }
