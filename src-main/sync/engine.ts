@@ -785,17 +785,23 @@ export class SyncEngine {
     }
     if (toLocal.length) await this.local.apply(binding.local_id!, binding.resource_type, remote.view, toLocal, this.deps.config.id)
     if (result.conflicts.length) await this.recordConflicts(binding, result.conflicts, base, local, remote.view)
+    let answered: ResourceDto | null = null
     if (toRemote.length) {
       const fields = toRemote.filter((f) => f !== 'perms')
-      if (fields.length) await this.patchRemote(binding, local, fields)
+      if (fields.length) answered = await this.patchRemote(binding, local, fields)
       if (toRemote.includes('perms')) {
         const full = await this.deps.remote.perms(binding.remote_pk!)
         const known = await this.local.knownHolders(normalisePerms(full))
         await this.deps.remote.setPerms(binding.remote_pk!, mergedPermBody(local.perms as Record<string, string[]> | null, full, known))
       }
     }
-    // Re-read: the record counts as pushed only as the remote now shows it.
-    const after = toRemote.length ? await this.remoteView(binding.resource_type, binding.remote_pk!) : remote
+    // The record counts as pushed only as the remote now shows it: the PATCH's answer when only
+    // fields went (its grants and a map's layers were read just before and did not move), else re-read.
+    const after = !toRemote.length
+      ? remote
+      : answered && !toRemote.includes('perms') && !toRemote.includes('layers')
+        ? await this.viewOf({ ...record!, dto: answered })
+        : await this.remoteView(binding.resource_type, binding.remote_pk!)
     if (!after) return
     if (toRemote.length) {
       const applied = toRemote.filter((f) => same(after.view[f], local[f]))
@@ -807,18 +813,22 @@ export class SyncEngine {
     await this.saveBase(binding.id, after.view, after.dto.last_updated, stillOpen ? 'conflict' : 'synced')
   }
 
-  /** PATCH the fields; publishing flags the account may not set are dropped and the rest sent again. */
-  private async patchRemote(binding: Binding, local: SyncView, fields: string[]): Promise<void> {
+  /**
+   * PATCH the fields; publishing flags the account may not set are dropped and the rest sent again.
+   * Answers the record as the remote shows it after the last PATCH (null if none was sent or answered).
+   */
+  private async patchRemote(binding: Binding, local: SyncView, fields: string[]): Promise<ResourceDto | null> {
     const body = writeBody(local, fields)
     if (binding.resource_type === 'map' && fields.includes('layers')) body.layers = await this.remoteLayersBody(binding, binding.remote_pk!, (local.layers as string[] | undefined) ?? [])
     try {
-      await this.deps.remote.patch(binding.resource_type, binding.remote_pk!, body)
+      return await this.deps.remote.patch(binding.resource_type, binding.remote_pk!, body)
     } catch (error) {
       const publishing: string[] = fields.filter((f) => f === 'is_published' || f === 'featured')
       if (!(error instanceof ApiError && error.status === 403 && publishing.length)) throw error
       const rest = fields.filter((f) => !publishing.includes(f))
       await this.journal('push', 'update', 'skipped', { local: binding.local_id, remote: binding.remote_pk }, `this account may not change ${publishing.join(', ')} there`)
-      if (rest.length) await this.deps.remote.patch(binding.resource_type, binding.remote_pk!, rest.includes('layers') ? { ...writeBody(local, rest), layers: body.layers } : writeBody(local, rest))
+      if (rest.length) return this.deps.remote.patch(binding.resource_type, binding.remote_pk!, rest.includes('layers') ? { ...writeBody(local, rest), layers: body.layers } : writeBody(local, rest))
+      return null
     }
   }
 

@@ -184,9 +184,12 @@ export class Remote {
     return this.call(() => this.client.request('PUT', `/api/v2/resources/${pk}/set_perms/`, { body }), true)
   }
 
-  patch(type: string, pk: number, body: Record<string, unknown>): Promise<unknown> {
+  /** PATCH, answered with the record as the remote now shows it (an app's blob included), or null when the answer has none. */
+  async patch(type: string, pk: number, body: Record<string, unknown>): Promise<ResourceDto | null> {
     const endpoint = ENDPOINTS[type]!
-    return this.call(() => this.client.request('PATCH', `/api/v2/${endpoint.path}/${pk}/`, { body }), true)
+    const answer = await this.call(() => this.client.request<Record<string, ResourceDto> | null>('PATCH', `/api/v2/${endpoint.path}/${pk}/`, { body, query: detailQuery(type) }), true)
+    const dto = answer?.[endpoint.key]
+    return dto && typeof dto === 'object' && dto.pk !== undefined ? dto : null
   }
 
   async remove(type: string, pk: number): Promise<'deleted' | 'gone'> {

@@ -78,6 +78,31 @@ describe('an incremental pull', () => {
   })
 })
 
+describe('a pushed edit', () => {
+  let pair: Pair
+  beforeAll(async () => {
+    pair = await startPair({ resources: 12 })
+    await pair.sync()
+  })
+  afterAll(() => pair?.close())
+
+  it('goes in one PATCH whose answer counts as the remote state: nothing read after it, and the next sync has nothing to do', async () => {
+    const b = bindings(pair).find((x) => x.resource_type === 'map' && x.local_id !== null)!
+    await patch(pair.local, 'map', b.local_id!, { abstract: 'edited here, sent once' })
+    const from = pair.proxy.log.length
+    expect(await pair.sync()).toMatchObject({ pushed: { updated: 1 }, errors: 0, conflicts: 0 })
+    const about = pair.proxy.log.slice(from).filter((r) => r.path.includes(`/${b.remote_pk}/`) || r.url.includes(`filter{pk.in}=${b.remote_pk}`))
+    const patchAt = about.findIndex((r) => r.method === 'PATCH')
+    expect(about.filter((r) => r.method !== 'GET').map((r) => `${r.method} ${r.path}`)).toEqual([`PATCH /api/v2/maps/${b.remote_pk}/`])
+    expect(about.slice(patchAt + 1)).toEqual([])
+    expect((await detail(pair.remote, 'map', b.remote_pk!)).abstract).toBe('edited here, sent once')
+    expect(await differences(pair)).toEqual([])
+    const next = pair.proxy.log.length
+    expect(await pair.sync()).toMatchObject({ pulled: { created: 0, updated: 0 }, pushed: { created: 0, updated: 0 }, errors: 0 })
+    expect(pair.proxy.log.slice(next).filter((r) => !r.path.startsWith('/o/') && (r.method !== 'GET' || r.path.includes('get_perms')))).toEqual([])
+  })
+})
+
 describe("an app's content (its data blob, deferred in the API)", () => {
   let pair: Pair
   beforeAll(async () => {
