@@ -302,6 +302,7 @@ interface Round {
   floor: StepResult
   firstPull: StepResult
   settle: StepResult
+  reconcile: StepResult
   incremental: StepResult
   push: StepResult
   idle: StepResult
@@ -337,10 +338,11 @@ async function startSides(root: string, work: string, stack: (() => Promise<void
 }
 
 /** One sync run as `npm run sync` makes it (without reconciliation), measured, its summary checked. */
-function syncStep(sides: Sides, expected: Parameters<typeof expectSummary>[1]): Promise<StepResult> {
+function syncStep(sides: Sides, expected: Parameters<typeof expectSummary>[1], reconcile = false): Promise<StepResult> {
   return measured(sides.proxy, sides.sql, async () => {
-    const summary = await sides.client.services.sync.runNow(sides.remoteId, { reconcile: false })
-    return { outcome: syncOutcome(summary), failure: expectSummary(summary, expected) }
+    const summary = await sides.client.services.sync.runNow(sides.remoteId, { reconcile })
+    const failure = expectSummary(summary, expected) ?? (summary.reconciled === reconcile ? null : `reconciled: ${summary.reconciled}, expected ${reconcile}`)
+    return { outcome: syncOutcome(summary), failure }
   })
 }
 
@@ -411,6 +413,8 @@ async function oneRound(settings: SyncSettings, seeded: string, index: number, l
     say('first pull', firstPull)
     const settle = await syncStep(sides, {})
     say('second sync, nothing changed', settle)
+    const reconcile = await syncStep(sides, {}, true)
+    say('sync with a full reconciliation, nothing changed', reconcile)
 
     const remoteEdited = pick(pks, sizes.remoteEdits, 6_000 + index)
     await editAll(sides.remote.url, remoteEdited, (pk) => `Edited on the remote for the sync benchmark (round ${index}, record ${pk}).`)
@@ -423,7 +427,7 @@ async function oneRound(settings: SyncSettings, seeded: string, index: number, l
     say('push', push)
     const idle = await syncStep(sides, {})
     say('sync with nothing to do', idle)
-    return { listing, listingLargest, floor, firstPull, settle, incremental, push, idle }
+    return { listing, listingLargest, floor, firstPull, settle, reconcile, incremental, push, idle }
   } finally {
     for (const undo of stack.reverse()) await undo()
     removeWork()
@@ -466,6 +470,7 @@ const STEP_LABELS: Record<StepName, string> = {
   floor: "The listing, then every record's grants (get_perms): the least a client carrying grants must ask of this API",
   firstPull: 'First pull into an empty client',
   settle: 'Second sync right after it, nothing changed',
+  reconcile: 'A sync with the full reconciliation (daily, and on a first sync), nothing changed',
   incremental: 'Incremental sync',
   push: 'Push',
   idle: 'Sync with nothing to do, at the end'
@@ -542,6 +547,8 @@ function findings(results: SyncResults): string[] {
   const pull = stepOf(results, 'firstPull')
   const floor = stepOf(results, 'floor')
   const settle = stepOf(results, 'settle')
+  const reconcile = stepOf(results, 'reconcile')
+  const listing = stepOf(results, 'listing')
   const incremental = stepOf(results, 'incremental')
   const push = stepOf(results, 'push')
   const kind = (s: ReturnType<typeof stepOf>, k: RequestKind) => s.kinds.find(([name]) => name === k)?.[1] ?? 0
@@ -558,8 +565,9 @@ function findings(results: SyncResults): string[] {
       `Where its time goes: ${fmt(pull.remoteShare * 100, 0)} % of it with a request waiting on the remote (the proxy shares the client's process: an answer that arrives while the client is busy waits too), ${fmt(pull.sqlShare * 100, 0)} % in the client's SQLite statements (every record written through the same services as the API: validation, grants, the change log, the search index), the rest the client's other work (its HTTP client and JSON, Kysely building queries, rendering records to compare, hashing views) and the proxy (these overlap).`,
     `The first pull's costliest SQL statements (round of median time): ${middle.topSql.map((q) => `\`${q.sql.length > 110 ? `${q.sql.slice(0, 110)}…` : q.sql}\` ${fmt(q.seconds, 1)} s in ${thousands(q.calls)} calls (${fmt((q.seconds * 1000) / q.calls, 2)} ms a call)`).join('; ')}.`,
     `The second sync after a first pull: ${thousands(settle.requests)} requests, ${fmt(settle.seconds, 2)} s${kind(settle, 'perms') ? ` (${thousands(kind(settle, 'perms'))} records read again: maps whose catalogue layers arrived after them in the pull, or records the first run changed here after the point in the change log it pushes from)` : ': nothing read again'}.`,
+    `A full reconciliation of ${thousands(n)} records where nothing changed: ${fmt(reconcile.seconds, 2)} s, ${thousands(reconcile.requests)} requests (the listing, then every record's details in bulk and grants one by one, as a pull reads them; ${fmt(reconcile.seconds / listing.seconds, 1)}× the listing).`,
     `Incremental sync with ${thousands(sizes.remoteEdits)} remote changes among ${thousands(n)}: ${fmt(incremental.seconds, 2)} s, target < ${INCREMENTAL_TARGET_S} s: **${v.incremental ? 'met' : 'missed'}** (${thousands(incremental.requests)} requests: ${perRecord(incremental, 'perms', sizes.remoteEdits)} grant reads per changed record, their details in ${thousands(kind(incremental, 'detail'))} requests; ${fmt(incremental.sqlShare * 100, 0)} % of its time in SQL).`,
-    `Push of ${thousands(sizes.localEdits)} local edits: ${fmt(push.seconds, 2)} s, ${fmt(push.requests / sizes.localEdits, 1)} requests per edited record (details read in bulk and grants one by one before the PATCH, both again after it; no target). The sync after it lists ${thousands(pushedPages)} pages: the pushed records moved on the remote, and pages of records already seen do not move the pull's cursor until the listing ends.`
+    `Push of ${thousands(sizes.localEdits)} local edits: ${fmt(push.seconds, 2)} s, ${fmt(push.requests / sizes.localEdits, 1)} requests per edited record (details read in bulk and grants one by one before the PATCH, whose answer is taken as the remote's state; a map's layers read with it; no target). The sync after it lists ${thousands(pushedPages)} pages: the pushed records moved on the remote, and pages of records already seen do not move the pull's cursor until the listing ends.`
   ]
 }
 
@@ -571,10 +579,10 @@ export function syncSection(results: SyncResults, context: SectionContext): stri
     '## Sync',
     '',
     ...runLines(context, results, { loadNote: 'the machine is shared: compare the ratios more than the times' }),
-    `- Remote: a second Mapshelf server (\`node --import tsx src-main/cli/main.ts serve\`, a child process, default settings) on a fresh copy, each round, of a catalogue seeded with \`seedCatalogue\` (${thousands(c.resources)} resources, ${thousands(c.users)} users, ${thousands(c.groups)} groups; cached in \`${results.catalogueDir}\`). Client: a Mapshelf server in the benchmark's process on an empty data folder, syncing as \`admin\` through \`services.sync.runNow\` (what \`npm run sync\` calls) with reconciliation off: the full comparison a sync adds once a day (and on a first sync by default) is not in these rows.`,
+    `- Remote: a second Mapshelf server (\`node --import tsx src-main/cli/main.ts serve\`, a child process, default settings) on a fresh copy, each round, of a catalogue seeded with \`seedCatalogue\` (${thousands(c.resources)} resources, ${thousands(c.users)} users, ${thousands(c.groups)} groups; cached in \`${results.catalogueDir}\`). Client: a Mapshelf server in the benchmark's process on an empty data folder, syncing as \`admin\` through \`services.sync.runNow\` (what \`npm run sync\` calls) with reconciliation off, except in its own row: the full comparison a sync adds once a day (and on a first sync, where it reads only what the pull did not).`,
     `- Counted: every HTTP request the client (or the baseline) sent, at a pass-through proxy in the benchmark's process in front of the remote, loopback only; sign-in requests included. "waiting on the remote": the share of the step's time with at least one request waiting for its answer at the proxy (the engine sends a few at once). Kinds: list pages, details (a type's list filtered by pk, many records a request, or one record's detail), get_perms, writes (PATCH, PUT set_perms), auth (token, userinfo), other (a map's layers, user and group look-ups, document files).`,
     `- Baseline: the remote's listing of every followed resource (GET /api/v2/resources/ filtered to the followed types, sorted by pk) with the engine's page size (${ENGINE_PAGE_SIZE}) and its own HTTP client (src-main/sync/remote.ts), page after page, JSON parsed; the row below it asks for pages of ${thousands(MAX_PAGE_SIZE)}, the largest this server allows (GeoNode itself has no limit); the third row downloads the listing again and then reads every record's grants (GET get_perms), ${ENGINE_READ_AHEAD} at a time like the engine, writing nothing: the least any client that carries grants must ask of GeoNode's API.`,
-    `- Each round, in order: the listing twice (pages of ${ENGINE_PAGE_SIZE}, then of ${thousands(MAX_PAGE_SIZE)}); the listing with every grant set; the first pull; a second sync at once (nothing changed); ${thousands(sizes.remoteEdits)} PATCHes of \`abstract\` on the remote through its API (not counted), then the incremental sync; ${thousands(sizes.localEdits)} PATCHes of \`abstract\` on the client through its API (other records), then the sync that pushes them; then a sync with nothing to do. Each sync's summary is checked (all created, all updated or pushed, no errors, no conflicts). ${rounds} round${rounds === 1 ? '' : 's'}; medians shown, each round's time beside them.`,
+    `- Each round, in order: the listing twice (pages of ${ENGINE_PAGE_SIZE}, then of ${thousands(MAX_PAGE_SIZE)}); the listing with every grant set; the first pull; a second sync at once (nothing changed); a sync with the full reconciliation (nothing changed); ${thousands(sizes.remoteEdits)} PATCHes of \`abstract\` on the remote through its API (not counted), then the incremental sync; ${thousands(sizes.localEdits)} PATCHes of \`abstract\` on the client through its API (other records), then the sync that pushes them; then a sync with nothing to do. Each sync's summary is checked (all created, all updated or pushed, no errors, no conflicts). ${rounds} round${rounds === 1 ? '' : 's'}; medians shown, each round's time beside them.`,
     '',
     syncTable(results),
     '',
