@@ -439,6 +439,11 @@ export class SyncEngine {
         const boundIds = ahead.map((item) => bindings.get(Number(item.pk))?.local_id).filter((id): id is number => typeof id === 'number')
         const unbound = ahead.filter((item) => !bindings.has(Number(item.pk))).map((item) => item.uuid)
         const twins = unbound.length ? (await this.db.selectFrom('resources').select('id').where('uuid', 'in', unbound).execute()).map((r) => r.id) : []
+        // Holders the remote's own grants name exist there: only the others are asked about.
+        for (const item of ahead) {
+          const record = await reads.get(Number(item.pk)).catch(() => null)
+          for (const holder of Object.keys(normalisePerms(record?.perms) ?? {})) this.remoteHolderCache.set(holder, true)
+        }
         await this.holdersOnRemote(await this.local.grantHolders([...boundIds, ...twins]), null)
         const files: { localId: number; dto: ResourceDto }[] = []
         await this.batch(async () => {

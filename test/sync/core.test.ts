@@ -103,6 +103,24 @@ describe('a pushed edit', () => {
   })
 })
 
+describe('an incremental pull of records with grants', () => {
+  let pair: Pair
+  beforeAll(async () => {
+    pair = await startPair({ resources: 12 })
+    await pair.sync()
+  })
+  afterAll(() => pair?.close())
+
+  it('asks the remote about no user or group its own grants name (they exist there)', async () => {
+    const bound = bindings(pair).filter((b) => b.local_id !== null && b.remote_pk !== null)
+    expect(bound.length).toBeGreaterThan(5)
+    for (const b of bound) await patch(pair.remote, b.resource_type, b.remote_pk!, { abstract: `changed there ${b.remote_pk}` })
+    const from = pair.proxy.log.length
+    expect(await pair.sync({ reconcile: false })).toMatchObject({ pulled: { updated: bound.length }, errors: 0, conflicts: 0 })
+    expect(pair.proxy.log.slice(from).filter((r) => /^\/api\/v2\/(users|groups)\/?$/.test(r.path)).map((r) => r.url)).toEqual([])
+  })
+})
+
 describe("an app's content (its data blob, deferred in the API)", () => {
   let pair: Pair
   beforeAll(async () => {
