@@ -433,22 +433,15 @@ export class SyncEngine {
         this.check()
         // Enough reads back to make a batch worth its commit (a commit costs about a record's writes).
         await Promise.all(items.slice(next, next + BATCH).map((item) => reads.settled(Number(item.pk))))
-        // Whether the holders of their grants here exist there is asked now, not inside the batch:
-        // it holds the catalogue's one connection, and a slow remote must not hold it too.
-        const ahead = items.slice(next).filter((item) => reads.isSettled(Number(item.pk)))
-        const boundIds = ahead.map((item) => bindings.get(Number(item.pk))?.local_id).filter((id): id is number => typeof id === 'number')
-        const unbound = ahead.filter((item) => !bindings.has(Number(item.pk))).map((item) => item.uuid)
-        const twins = unbound.length ? (await this.db.selectFrom('resources').select('id').where('uuid', 'in', unbound).execute()).map((r) => r.id) : []
-        // Holders the remote's own grants name exist there: only the others are asked about.
-        for (const item of ahead) {
-          const record = await reads.get(Number(item.pk)).catch(() => null)
-          for (const holder of Object.keys(normalisePerms(record?.perms) ?? {})) this.remoteHolderCache.set(holder, true)
-        }
-        await this.holdersOnRemote(await this.local.grantHolders([...boundIds, ...twins]), null)
+        let end = next
+        while (end < items.length && reads.isSettled(Number(items[end]!.pk))) end += 1
+        const chunk = items.slice(next, end)
+        await this.askAboutHolders(chunk, bindings, reads)
         const files: { localId: number; dto: ResourceDto }[] = []
         await this.batch(async () => {
-          while (next < items.length && reads.isSettled(Number(items[next]!.pk)) && !this.deps.signal.aborted) {
-            const item = items[next++]!
+          for (const item of chunk) {
+            if (this.deps.signal.aborted) break
+            next += 1
             const pk = Number(item.pk)
             try {
               await this.atomically(() => this.pullOne(item, bindings.get(pk), reads, files))
@@ -468,6 +461,22 @@ export class SyncEngine {
     } finally {
       reads.stop()
     }
+  }
+
+  /**
+   * Whether the holders of these records' grants here exist there, asked before their batch, not
+   * inside it: a batch holds the catalogue's one connection, and a slow remote must not hold it too.
+   * Holders the remote's own grants name exist there; only the others are asked about (once a run).
+   */
+  private async askAboutHolders(items: ResourceDto[], bindings: Map<number, Binding>, reads: ReadAhead): Promise<void> {
+    const boundIds = items.map((item) => bindings.get(Number(item.pk))?.local_id).filter((id): id is number => typeof id === 'number')
+    const unbound = items.filter((item) => !bindings.has(Number(item.pk))).map((item) => item.uuid)
+    const twins = unbound.length ? (await this.db.selectFrom('resources').select('id').where('uuid', 'in', unbound).execute()).map((r) => r.id) : []
+    for (const item of items) {
+      const record = await reads.get(Number(item.pk)).catch(() => null)
+      for (const holder of Object.keys(normalisePerms(record?.perms) ?? {})) this.remoteHolderCache.set(holder, true)
+    }
+    await this.holdersOnRemote(await this.local.grantHolders([...boundIds, ...twins]), null)
   }
 
   /**
