@@ -22,6 +22,21 @@ const flag = (value: boolean | undefined) => (value === undefined ? undefined : 
 export type AccountService = ReturnType<typeof createAccountService>
 
 /** Users and groups administration (spec 2.3, 2.4): superusers and staff; managers may PATCH their group. */
+/** A group (its Django group named by the slug) and its profile; answers the profile's id. */
+export async function insertGroup(
+  trx: Transaction<Database>,
+  group: { slug: string; title: string; description: string; email: string | null; access: 'public' | 'public-invite' | 'private'; logo: string | null },
+  now: string
+): Promise<number> {
+  const made = await trx.insertInto('auth_groups').values({ name: group.slug, created: now, last_updated: now }).returning('id').executeTakeFirstOrThrow()
+  const profile = await trx
+    .insertInto('group_profiles')
+    .values({ uuid: randomUUID(), group_id: made.id, title: group.title, slug: group.slug, description: group.description, email: group.email, access: group.access, logo: group.logo, created: now, last_updated: now })
+    .returning('id')
+    .executeTakeFirstOrThrow()
+  return profile.id
+}
+
 export function createAccountService(deps: { db: Db; clock: Clock; system: SystemIds; users: UserService }) {
   const { db, clock, system, users } = deps
 
@@ -131,25 +146,9 @@ export function createAccountService(deps: { db: Db; clock: Clock; system: Syste
       if (taken) throw new ValidationError({ slug: ['group profile with this slug already exists.'] })
       const now = clock.now()
       const id = await db.transaction().execute(async (trx) => {
-        const group = await trx.insertInto('auth_groups').values({ name: slug, created: now, last_updated: now }).returning('id').executeTakeFirstOrThrow()
-        const profile = await trx
-          .insertInto('group_profiles')
-          .values({
-            uuid: randomUUID(),
-            group_id: group.id,
-            title: input.title as string,
-            slug,
-            description: input.description ?? '',
-            email: input.email || null,
-            access: input.access ?? 'public',
-            logo: input.logo ?? null,
-            created: now,
-            last_updated: now
-          })
-          .returning('id')
-          .executeTakeFirstOrThrow()
-        if (input.categories) await setCategories(trx, profile.id, input.categories, now)
-        return profile.id
+        const profile = await insertGroup(trx, { slug, title: input.title as string, description: input.description ?? '', email: input.email || null, access: input.access ?? 'public', logo: input.logo ?? null }, now)
+        if (input.categories) await setCategories(trx, profile, input.categories, now)
+        return profile
       })
       return users.getGroup(caller, id)
     },

@@ -1,6 +1,6 @@
 import { mkdirSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import type { MapLayerDto, PermSpecDto, ResourceDto } from '../../src-shared/api/dto'
+import type { GroupProfileDto, MapLayerDto, PermSpecDto, ResourceDto } from '../../src-shared/api/dto'
 import type { SyncSummary } from '../../src-shared/api/mapshelf'
 
 export type { SyncSummary }
@@ -472,12 +472,28 @@ export class SyncEngine {
     const boundIds = items.map((item) => bindings.get(Number(item.pk))?.local_id).filter((id): id is number => typeof id === 'number')
     const unbound = items.filter((item) => !bindings.has(Number(item.pk))).map((item) => item.uuid)
     const twins = unbound.length ? (await this.db.selectFrom('resources').select('id').where('uuid', 'in', unbound).execute()).map((r) => r.id) : []
+    const groups = new Set<string>()
     for (const item of items) {
       const record = await reads.get(Number(item.pk)).catch(() => null)
       for (const holder of Object.keys(normalisePerms(record?.perms) ?? {})) this.remoteHolderCache.set(holder, true)
+      for (const name of Object.keys(record?.perms?.groups ?? {})) groups.add(name)
     }
     await this.holdersOnRemote(await this.local.grantHolders([...boundIds, ...twins]), null)
+    // Groups the remote's grants name and this side lacks: their profiles there, for making them here.
+    const missing = [...groups].filter((name) => !this.groupsHere.has(name) && !this.groupsThere.has(name))
+    const here = new Set(missing.length ? (await this.db.selectFrom('auth_groups').select('name').where('name', 'in', missing).execute()).map((g) => g.name) : [])
+    for (const name of missing) {
+      if (here.has(name)) {
+        this.groupsHere.add(name)
+        continue
+      }
+      const page = await this.deps.remote.listPage('groups', { 'filter{slug}': name, page_size: '1' })
+      this.groupsThere.set(name, (page.items[0] as unknown as GroupProfileDto | undefined) ?? null)
+    }
   }
+
+  /** Remote group profiles by name (slug), read once a run (null: not visible to this account). */
+  private readonly groupsThere = new Map<string, GroupProfileDto | null>()
 
   /**
    * Remote records this side failed to write in an earlier run (journalled 'failed' and still not
@@ -619,15 +635,26 @@ export class SyncEngine {
   /** Usernames this run knows to exist here (grant holders and owners made here or found). */
   private readonly usersHere = new Set<string>()
 
+  /** Group names this run knows to exist here. */
+  private readonly groupsHere = new Set<string>()
+
   /**
-   * The users a remote record's grants name get a local account (inactive, no password, as owners
-   * do), so the grants are carried whole and compare alike on both sides. Groups are not made.
+   * The users and groups a remote record's grants name exist here after this: users get a local
+   * account (inactive, no password, as owners do), groups a local group with the remote's title,
+   * description and access (read before the batch, `askAboutHolders`), without members. So grants
+   * are carried whole and compare alike on both sides.
    */
   private async ensureGrantHolders(perms: PermSpecDto | null): Promise<void> {
     for (const name of Object.keys(perms?.users ?? {})) {
       if (name === 'AnonymousUser' || this.usersHere.has(name)) continue
       await this.local.ensureUser(name)
       this.usersHere.add(name)
+    }
+    for (const name of Object.keys(perms?.groups ?? {})) {
+      if (this.groupsHere.has(name)) continue
+      const there = this.groupsThere.get(name)
+      await this.local.ensureGroup({ slug: name, title: there?.title ?? name, description: there?.description ?? '', access: there?.access ?? 'public' })
+      this.groupsHere.add(name)
     }
   }
 

@@ -11,6 +11,7 @@ import { parseDrestQuery } from '../query/drest.parse'
 import type { Db } from '../db/database'
 import type { Database } from '../db/schema'
 import type { Caller, SystemIds } from '../services/caller'
+import { insertGroup } from '../services/accounts.service'
 import { applyPermSpec } from '../services/permissions.service'
 import type { ResourceWriteService } from '../services/resource-writes.service'
 import type { ResourceService } from '../services/resources.service'
@@ -168,6 +169,13 @@ export class LocalStore {
       this.deps.db.selectFrom('resource_group_perms as p').innerJoin('auth_groups as g', 'g.id', 'p.group_id').select('g.name as name').distinct().where('p.resource_id', 'in', ids).execute()
     ])
     return [...users.map((u) => `user:${u.name}`), ...groups.map((g) => `group:${g.name}`)]
+  }
+
+  /** A local group for a remote group (its slug, title, description and access) when none has its name. */
+  async ensureGroup(group: { slug: string; title: string; description: string; access: 'public' | 'public-invite' | 'private' }): Promise<void> {
+    const found = await this.deps.db.selectFrom('auth_groups').select('id').where('name', '=', group.slug).executeTakeFirst()
+    if (found) return
+    await transact(this.deps.db, (trx) => insertGroup(trx, { ...group, email: null, logo: null }, this.deps.clock.now()))
   }
 
   /** A local user for a remote username (inactive and without a password when new). */

@@ -458,7 +458,7 @@ describe('permissions', () => {
   })
 })
 
-describe('grants to users this side has never met', () => {
+describe('grants to users and groups this side has never met', () => {
   let pair: Pair
   beforeAll(async () => {
     pair = await startPair({ resources: 0 })
@@ -466,20 +466,27 @@ describe('grants to users this side has never met', () => {
   })
   afterAll(() => pair?.close())
 
-  it('makes those users here (inactive, without a password) and carries the grants whole; the next sync reads nothing again', async () => {
+  it('makes those users (inactive, without a password) and groups (title, description, access, no members) here and carries the grants whole; the next sync reads nothing again', async () => {
     const user = await api(pair.remote, '/api/v2/users/', { method: 'POST', body: { username: 'field.lead' } })
     expect(user.status).toBe(201)
+    const group = await api(pair.remote, '/api/v2/groups/', { method: 'POST', body: { title: 'Field crew', slug: 'field-crew', description: 'Surveyors in the valley', access: 'private' } })
+    expect(group.status, group.text).toBe(201)
     const map = await create(pair.remote, 'map', { title: 'Shared with the field lead', abstract: 'grants there' })
-    const grants = { users: { 'field.lead': ['change_resourcebase', 'view_resourcebase'] }, groups: { anonymous: ['view_resourcebase'] } }
+    const grants = { users: { 'field.lead': ['change_resourcebase', 'view_resourcebase'] }, groups: { anonymous: ['view_resourcebase'], 'field-crew': ['download_resourcebase', 'view_resourcebase'] } }
     expect((await api(pair.remote, `/api/v2/resources/${map.pk}/set_perms/`, { method: 'PUT', body: grants })).status).toBe(200)
     expect(await pair.sync()).toMatchObject({ pulled: { created: 1 }, errors: 0, conflicts: 0 })
 
     expect(one(pair.local, "SELECT is_active, password_hash FROM users WHERE username = 'field.lead'")).toEqual({ is_active: 0, password_hash: null })
+    expect(one(pair.local, "SELECT title, description, access FROM group_profiles WHERE slug = 'field-crew'")).toEqual({ title: 'Field crew', description: 'Surveyors in the valley', access: 'private' })
     const here = (await api(pair.local, `/api/v2/resources/${localIdOf(pair, Number(map.pk))}/get_perms/`)).body
     expect([...here.users['field.lead']].sort()).toEqual(['change_resourcebase', 'view_resourcebase'])
-    expect(await viewOf(pair.local, 'map', localIdOf(pair, Number(map.pk)), true)).toEqual(await viewOf(pair.remote, 'map', Number(map.pk), true))
+    const there = (await api(pair.remote, `/api/v2/resources/${map.pk}/get_perms/`)).body
+    expect(there.groups['field-crew']).toContain('view_resourcebase')
+    expect([...here.groups['field-crew']].sort()).toEqual([...there.groups['field-crew']].sort())
+    // Every record's grants, the fixtures' grants to their own groups included, are the same on both sides.
+    expect(await differences(pair, true)).toEqual([])
     const from = pair.proxy.log.length
     expect(await pair.sync()).toMatchObject({ pulled: { created: 0, updated: 0 }, pushed: { created: 0, updated: 0 }, errors: 0 })
-    expect(pair.proxy.log.slice(from).filter((r) => /get_perms|\/maps\//.test(r.path))).toEqual([])
+    expect(pair.proxy.log.slice(from).filter((r) => /get_perms|\/maps\/|\/groups\//.test(r.path))).toEqual([])
   })
 })
