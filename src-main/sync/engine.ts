@@ -502,16 +502,27 @@ export class SyncEngine {
    */
   private async retryFailedPulls(): Promise<void> {
     const remoteId = this.deps.config.id
-    const latest = await this.db
+    // Failures are few: found first, then each one's latest pull entry among them decides.
+    const failedOnce = await this.db
       .selectFrom('sync_journal as j')
-      .select(['j.remote_pk', (eb) => eb.fn.max('j.id').as('last')])
+      .select('j.remote_pk')
+      .distinct()
       .where('j.remote_id', '=', remoteId)
       .where('j.direction', '=', 'pull')
+      .where('j.action', '=', 'apply')
+      .where('j.outcome', '=', 'failed')
       .where('j.remote_pk', 'is not', null)
       .where((eb) => eb.not(eb.exists(eb.selectFrom('sync_bindings as b').select('b.id').where('b.remote_id', '=', remoteId).whereRef('b.remote_pk', '=', 'j.remote_pk'))))
-      .groupBy('j.remote_pk')
       .execute()
-    if (latest.length === 0) return
+    if (failedOnce.length === 0) return
+    const latest = await this.db
+      .selectFrom('sync_journal')
+      .select((eb) => eb.fn.max('id').as('last'))
+      .where('remote_id', '=', remoteId)
+      .where('direction', '=', 'pull')
+      .where('remote_pk', 'in', failedOnce.map((r) => r.remote_pk!))
+      .groupBy('remote_pk')
+      .execute()
     const failed = await this.db.selectFrom('sync_journal').select('remote_pk').where('id', 'in', latest.map((r) => Number(r.last))).where('action', '=', 'apply').where('outcome', '=', 'failed').execute()
     const items: ResourceDto[] = []
     for (const { remote_pk: pk } of failed) {
