@@ -447,8 +447,9 @@ export class SyncEngine {
               await this.atomically(() => this.pullOne(item, bindings.get(pk), reads, files))
               this.readThisRun.add(pk)
             } catch (error) {
-              // Users it made here went with it.
+              // Users and groups it made here went with it.
               this.usersHere.clear()
+              this.groupsHere.clear()
               if (error instanceof SyncCancelled || error instanceof TransientError) throw error
               await this.journal('pull', 'apply', 'failed', { remote: pk }, `${item.title}: ${describe(error)}`)
             }

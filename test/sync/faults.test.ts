@@ -259,6 +259,12 @@ describe('a record this side cannot write', () => {
       if (title === 'After it') await new Promise((resolve) => setTimeout(resolve, 1_500))
       made.push(await create(pair.remote, 'map', { title, abstract: `${title} (made there)`, keywords: ['ridge'] }))
     }
+    // The refused record is the first to name a group there; the one after it names it too.
+    expect((await api(pair.remote, '/api/v2/groups/', { method: 'POST', body: { title: 'Night shift', slug: 'night-shift' } })).status).toBe(201)
+    for (const m of made.slice(1)) {
+      const grants = (await api(pair.remote, `/api/v2/resources/${m.pk}/get_perms/`)).body
+      expect((await api(pair.remote, `/api/v2/resources/${m.pk}/set_perms/`, { method: 'PUT', body: { ...grants, groups: { ...grants.groups, 'night-shift': ['view_resourcebase'] } } })).status).toBe(200)
+    }
     // The local catalogue refuses one record halfway, at its keyword link, after its own row went in
     // (as a broken row or a full disk would refuse it).
     sqliteOf(pair.local).exec(
@@ -276,6 +282,9 @@ describe('a record this side cannot write', () => {
     expect(made.map((m) => boundThere.has(Number(m.pk)))).toEqual([true, false, true])
     expect(one(pair.local, 'SELECT count(*) AS n FROM resource_keywords WHERE resource_id NOT IN (SELECT id FROM resources)').n).toBe(0)
     expect(one(pair.local, 'SELECT count(*) AS n FROM resource_user_perms WHERE resource_id NOT IN (SELECT id FROM resources)').n).toBe(0)
+    // The group the refused record made went with it; the record after it made it again.
+    const after = (await api(pair.local, `/api/v2/resources/${bindings(pair).find((b) => b.remote_pk === Number(made[2].pk))!.local_id}/get_perms/`)).body
+    expect(after.groups['night-shift']).toEqual(['view_resourcebase'])
 
     // Its stamp there never moves, yet the next run (once this side can write it) brings it.
     sqliteOf(pair.local).exec('DROP TRIGGER refuse_for_test')
