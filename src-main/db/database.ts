@@ -1,9 +1,29 @@
 import Sqlite from 'better-sqlite3'
-import { type DialectAdapter, Kysely, SqliteAdapter, SqliteDialect } from 'kysely'
+import { type DialectAdapter, Kysely, SqliteAdapter, SqliteDialect, type Transaction, sql } from 'kysely'
 import type { Database } from './schema'
 import { sqliteOptions } from './sqlite-binding'
 
 export type Db = Kysely<Database>
+
+/**
+ * `work` in a transaction: its own, or, when `db` is one already, a savepoint inside it, so that a
+ * failure undoes `work` alone and the caller's transaction goes on.
+ */
+export async function transact<T>(db: Db, work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+  if (!db.isTransaction) return db.transaction().execute(work)
+  const trx = db as Transaction<Database>
+  await sql`savepoint transact`.execute(trx)
+  try {
+    const out = await work(trx)
+    await sql`release transact`.execute(trx)
+    return out
+  } catch (error) {
+    // A storage error may have ended the whole transaction already: then nothing is left to undo.
+    await sql`rollback to transact`.execute(trx).catch(() => undefined)
+    await sql`release transact`.execute(trx).catch(() => undefined)
+    throw error
+  }
+}
 
 export interface OpenedDatabase {
   db: Db

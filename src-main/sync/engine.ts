@@ -6,9 +6,9 @@ import type { SyncSummary } from '../../src-shared/api/mapshelf'
 export type { SyncSummary }
 import { ApiError } from '../../src-shared/client/geonode-client'
 import type { Clock } from '../clock'
-import type { Db } from '../db/database'
+import { type Db, transact } from '../db/database'
 import type { SyncBindingTable } from '../db/schema'
-import { type Selectable, sql } from 'kysely'
+import type { Selectable } from 'kysely'
 import type { LocalStore } from './local'
 import { ENDPOINTS, type Remote, SyncCancelled, TransientError } from './remote'
 
@@ -140,19 +140,8 @@ export class SyncEngine {
   }
 
   /** `work` undone alone when it fails inside a batch (a savepoint), so the batch's other records stay. */
-  private async atomically(work: () => Promise<void>): Promise<void> {
-    if (!this.scope) return work()
-    const trx = this.scope.db
-    await sql`savepoint sync_record`.execute(trx)
-    try {
-      await work()
-    } catch (error) {
-      // (A storage error may have ended the whole transaction: then there is nothing to undo.)
-      await sql`rollback to sync_record`.execute(trx).catch(() => undefined)
-      throw error
-    } finally {
-      await sql`release sync_record`.execute(trx).catch(() => undefined)
-    }
+  private atomically(work: () => Promise<void>): Promise<void> {
+    return this.scope ? transact(this.scope.db, () => work()) : work()
   }
 
   private check(): void {

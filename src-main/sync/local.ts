@@ -2,13 +2,13 @@ import { randomUUID } from 'node:crypto'
 import { closeSync, existsSync, openSync, readdirSync, writeSync } from 'node:fs'
 import { basename, extname, join } from 'node:path'
 import type Sqlite from 'better-sqlite3'
-import { type Transaction, sql } from 'kysely'
+import type { Transaction } from 'kysely'
 import type { DataFolder } from '../ingest/data-folder'
 import { docTypeOf } from '../ingest/thumbnail'
 import type { ResourceDto } from '../../src-shared/api/dto'
 import type { Clock } from '../clock'
 import { parseDrestQuery } from '../query/drest.parse'
-import type { Db } from '../db/database'
+import { type Db, transact } from '../db/database'
 import type { Database } from '../db/schema'
 import type { Caller, SystemIds } from '../services/caller'
 import { insertGroup } from '../services/accounts.service'
@@ -25,22 +25,6 @@ const ENDPOINT: Record<string, ResourceEndpoint> = {
   geoapp: 'geoapps',
   geostory: 'geostories',
   dashboard: 'geoapps'
-}
-
-/** `work` inside a transaction: the caller's when `db` is one (a savepoint keeps it atomic there), else its own. */
-async function transact<T>(db: Db, work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
-  if (!db.isTransaction) return db.transaction().execute(work)
-  const trx = db as Transaction<Database>
-  await sql`savepoint local_write`.execute(trx)
-  try {
-    const out = await work(trx)
-    await sql`release local_write`.execute(trx)
-    return out
-  } catch (error) {
-    await sql`rollback to local_write`.execute(trx)
-    await sql`release local_write`.execute(trx)
-    throw error
-  }
 }
 
 const APP_TYPES = new Set(['geoapp', 'geostory', 'dashboard'])
