@@ -427,6 +427,7 @@ export class SyncEngine {
         const chunk = items.slice(next, end)
         await this.askAboutHolders(chunk, bindings, reads)
         const files: { localId: number; dto: ResourceDto }[] = []
+        this.settling.clear()
         await this.batch(async () => {
           for (const item of chunk) {
             if (this.deps.signal.aborted) break
@@ -436,7 +437,8 @@ export class SyncEngine {
               await this.atomically(() => this.pullOne(item, bindings.get(pk), reads, files))
               this.readThisRun.add(pk)
             } catch (error) {
-              // Users and groups it made here went with it.
+              // Users and groups it made here went with it, and it settled nothing.
+              this.settling.delete(pk)
               this.usersHere.clear()
               this.groupsHere.clear()
               if (error instanceof SyncCancelled || error instanceof TransientError) throw error
@@ -444,6 +446,7 @@ export class SyncEngine {
             }
             progress.done += 1
           }
+          await this.noteSettled()
         })
         for (const file of files) await this.pullDocumentFile(file.localId, file.dto)
         this.deps.onProgress?.(progress.done, progress.total)
@@ -514,10 +517,10 @@ export class SyncEngine {
       .groupBy('remote_pk')
       .execute()
     const failed = await this.db.selectFrom('sync_journal').select('remote_pk').where('id', 'in', latest.map((r) => Number(r.last))).where('action', '=', 'apply').where('outcome', '=', 'failed').execute()
+    const found = await this.deps.remote.details('resource', failed.map((r) => r.remote_pk!))
     const items: ResourceDto[] = []
     for (const { remote_pk: pk } of failed) {
-      this.check()
-      const item = await this.deps.remote.detail('resource', pk!)
+      const item = found.get(pk!)
       if (item && this.types.includes(item.resource_type)) items.push(item)
       else await this.journal('pull', 'apply', 'skipped', { remote: pk }, 'gone there (or no longer followed) since it failed here; not tried again')
     }
@@ -611,7 +614,7 @@ export class SyncEngine {
       const local = await this.comparableLocal(localId, type, remote.view)
       await this.saveBase(created.id, local, item.last_updated)
       if (type === 'document') files.push({ localId, dto: remote.dto })
-      await this.settledByPull(localId, remote.missingLayers)
+      this.settledByPull(pk, localId, remote.missingLayers)
       this.summary.pulled.created += 1
       await this.journal('pull', 'create', 'ok', { local: localId, remote: pk }, remote.dto.title)
       return
@@ -627,7 +630,7 @@ export class SyncEngine {
     const local = await this.comparableLocal(binding.local_id, type, remote.view)
     const agreed = await this.mergeInto(binding, local, remote.view, item.last_updated)
     if (type === 'document') files.push({ localId: binding.local_id, dto: remote.dto })
-    if (agreed) await this.settledByPull(binding.local_id, remote.missingLayers)
+    if (agreed) this.settledByPull(pk, binding.local_id, remote.missingLayers)
   }
 
   /** Remote records this run read whole (detail, grants, layers) and merged: a reconciliation need not read them again. */
@@ -739,9 +742,22 @@ export class SyncEngine {
    */
   private readonly settled = new Map<number, { seq: number; missingLayers: string[] }>()
 
-  private async settledByPull(localId: number, missingLayers: string[]): Promise<void> {
+  /** Records of the running batch settled by the pull (by remote pk): noted once the batch is written (`noteSettled`). */
+  private readonly settling = new Map<number, { localId: number; missingLayers: string[] }>()
+
+  private settledByPull(pk: number, localId: number, missingLayers: string[]): void {
+    this.settling.set(pk, { localId, missingLayers })
+  }
+
+  /**
+   * The batch's settled records take the change log's last seq once, at its end: nothing else
+   * writes while a batch holds the connection, so a later edit here always comes after it.
+   */
+  private async noteSettled(): Promise<void> {
+    if (this.settling.size === 0) return
     const top = await this.db.selectFrom('changes').select((eb) => eb.fn.max('seq').as('seq')).executeTakeFirst()
-    this.settled.set(localId, { seq: Number(top?.seq ?? 0), missingLayers })
+    for (const { localId, missingLayers } of this.settling.values()) this.settled.set(localId, { seq: Number(top?.seq ?? 0), missingLayers })
+    this.settling.clear()
   }
 
   private async stillSettled(binding: Binding, latestSeq: number | undefined): Promise<boolean> {
