@@ -268,19 +268,24 @@ async function bearer(baseUrl: string): Promise<string> {
 /** PATCHes `abstract` of each resource, a few at a time; throws on any answer but 200. */
 async function editAll(baseUrl: string, ids: number[], text: (id: number) => string): Promise<void> {
   const token = await bearer(baseUrl)
-  const queue = [...ids]
+  await eachAtOnce(ids, 4, async (id) => {
+    const response = await fetch(`${baseUrl}/api/v2/resources/${id}/`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ abstract: text(id) })
+    })
+    if (response.status !== 200) throw new Error(`PATCH ${baseUrl}/api/v2/resources/${id}/: ${response.status} ${await response.text()}`)
+    await response.arrayBuffer()
+  })
+}
+
+/** Runs `work` on every item, `width` at a time. */
+async function eachAtOnce<T>(items: T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
+  const queue = [...items]
   const worker = async () => {
-    for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
-      const response = await fetch(`${baseUrl}/api/v2/resources/${id}/`, {
-        method: 'PATCH',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ abstract: text(id) })
-      })
-      if (response.status !== 200) throw new Error(`PATCH ${baseUrl}/api/v2/resources/${id}/: ${response.status} ${await response.text()}`)
-      await response.arrayBuffer()
-    }
+    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item)
   }
-  await Promise.all(Array.from({ length: 4 }, worker))
+  await Promise.all(Array.from({ length: width }, worker))
 }
 
 /** `count` distinct items of `from`, drawn with a seeded PRNG (the same picks every run). */
@@ -365,12 +370,10 @@ async function listingSteps(sides: Sides): Promise<{ listing: StepResult; listin
   // record's grants (there is no bulk read of them), as many at once as the engine sends.
   const floor = await measured(sides.proxy, sides.sql, async () => {
     const got = await downloadListing(reader, ENGINE_PAGE_SIZE)
-    const queue = [...got.pks]
     let read = 0
-    const worker = async () => {
-      for (let pk = queue.shift(); pk !== undefined; pk = queue.shift()) if (await reader.perms(pk)) read += 1
-    }
-    await Promise.all(Array.from({ length: ENGINE_READ_AHEAD }, worker))
+    await eachAtOnce(got.pks, ENGINE_READ_AHEAD, async (pk) => {
+      if (await reader.perms(pk)) read += 1
+    })
     return { outcome: `${got.pks.length} resources, ${read} grant sets`, failure: read === got.pks.length ? null : `${read} grant sets read of ${got.pks.length}` }
   })
   return { listing, listingLargest, floor, pks }
