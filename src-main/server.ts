@@ -4,21 +4,21 @@ import { type Server, createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { type Clock, systemClock } from './clock'
+import { DATABASE_FILE, VERSION } from './product'
 import type { Config } from './config'
 import { type OpenedDatabase, openDatabase } from './db/database'
-import { useSqliteBinding } from './db/sqlite-binding'
+import { useSqliteBinding } from './platform/sqlite-binding'
 import { migrateToLatest } from './db/migrate'
 import { createApp } from './http/app'
-import type { Logger } from './http/errors'
-import { type Services, createServices } from './services'
+import type { Logger } from './errors'
+import { type Services, createServices } from './composition'
 import { bootstrapCatalogue } from './services/bootstrap.service'
 import { applyPendingRestore } from './services/backup.service'
 import { DataFolder } from './ingest/data-folder'
 import { IngestWorker, WorkerClosed } from './ingest/worker-pool'
 import { type SecretBox, keyFileSecretBox } from './sync/secrets'
 
-export const VERSION = '0.1.0'
-export const DATABASE_FILE = 'catalogue.sqlite'
+export { DATABASE_FILE, VERSION }
 
 export interface RunningServer {
   /** Base URL without trailing slash, e.g. http://127.0.0.1:8000 */

@@ -6,8 +6,8 @@ import { pipeline } from 'node:stream/promises'
 import Sqlite from 'better-sqlite3'
 import yauzl, { type Entry, type ZipFile as ReadZip } from 'yauzl'
 import yazl from 'yazl'
-import { sqliteOptions } from '../db/sqlite-binding'
-import { DATABASE_FILE, VERSION } from '../server'
+import { sqliteOptions } from '../platform/sqlite-binding'
+import { DATABASE_FILE, VERSION } from '../product'
 
 /**
  * Backup and restore of a data folder (catalogue.sqlite + files/ + the OIDC key) as one zip with

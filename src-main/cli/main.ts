@@ -9,7 +9,7 @@ import { MigrationFailed, migrateToLatest } from '../db/migrate'
 import { DATABASE_FILE, startServer } from '../server'
 import { bootstrapCatalogue } from '../services/bootstrap.service'
 import { DEMO_PASSWORD, seedCatalogue } from '../seed/seed'
-import { BackupError, createBackup, restoreBackup } from './backup'
+import { BackupError, createBackup, restoreBackup } from '../backup/backup'
 
 const USAGE = `Usage:
   mapshelf serve [--data-dir DIR] [--port N] [--host H] [--admin-password PW] [--site-url URL] [--ui-dir DIR] [--response-cache-mb N] [--enable-patch-all] [--log-requests]

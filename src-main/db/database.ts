@@ -1,7 +1,7 @@
 import Sqlite from 'better-sqlite3'
 import { type DialectAdapter, Kysely, SqliteAdapter, SqliteDialect, type Transaction, sql } from 'kysely'
 import type { Database } from './schema'
-import { sqliteOptions } from './sqlite-binding'
+import { sqliteOptions } from '../platform/sqlite-binding'
 
 export type Db = Kysely<Database>
 

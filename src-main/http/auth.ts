@@ -1,7 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import type { AuthService } from '../services/auth.service'
 import { type Caller, type SystemIds, anonymousCaller } from '../services/caller'
-import { NotAuthenticated } from './errors'
+import { NotAuthenticated } from '../errors'
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE'])
 

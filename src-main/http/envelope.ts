@@ -2,7 +2,7 @@ import type { Request, Response } from 'express'
 import type { DrestQuery } from '../query/drest.parse'
 import { type QueryInput, parseDrestQuery } from '../query/drest.parse'
 import { ListQuery } from '../../src-shared/api/schemas'
-import { validate } from './validate'
+import { validate } from '../validate'
 
 /** The list query, validated by the shared schema, then parsed into the DREST AST. */
 export function listQuery(req: Request): DrestQuery {

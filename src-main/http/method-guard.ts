@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express'
 import { callerOf } from './auth'
-import { MethodNotAllowed, NotAuthenticated } from './errors'
+import { MethodNotAllowed, NotAuthenticated } from '../errors'
 
 /**
  * Answers methods a route does not serve. Permission runs before the method check (spec 1.8):

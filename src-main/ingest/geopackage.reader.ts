@@ -1,6 +1,6 @@
 import { basename } from 'node:path'
 import Database from 'better-sqlite3'
-import { sqliteOptions } from '../db/sqlite-binding'
+import { sqliteOptions } from '../platform/sqlite-binding'
 import type { Feature, Geometry } from 'geojson'
 import wkx from 'wkx'
 import { geometryPropertyType, sqliteColumnType, type ScalarType, type ScalarValue } from './attributes'

@@ -1,7 +1,7 @@
 import Sqlite from 'better-sqlite3'
 import type { Feature, Geometry } from 'geojson'
 import wkx from 'wkx'
-import { sqliteOptions } from '../db/sqlite-binding'
+import { sqliteOptions } from '../platform/sqlite-binding'
 import { type Bbox, bboxOf, mergeBbox } from './crs'
 
 /** An attribute of the exported table: its name and GeoNode type (xsd:…). */

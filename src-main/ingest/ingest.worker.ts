@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import Sqlite from 'better-sqlite3'
-import { sqliteOptions, useSqliteBinding } from '../db/sqlite-binding'
+import { sqliteOptions, useSqliteBinding } from '../platform/sqlite-binding'
 import { clearDroppedSets, dropFeatureSets } from './feature-writer'
 import { type IngestJob, runIngest } from './ingest-job'
 import { type ExportField, writeGeoPackage } from './geopackage.writer'

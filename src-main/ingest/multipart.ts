@@ -5,8 +5,7 @@ import { pipeline } from 'node:stream/promises'
 import { Transform } from 'node:stream'
 import type { IncomingMessage } from 'node:http'
 import busboy from 'busboy'
-import { UploadRefused } from '../http/errors'
-import { fileSizeLabel } from '../services/uploads.service'
+import { UploadRefused } from '../errors'
 
 export interface ReceivedFile {
   field: string
@@ -112,4 +111,17 @@ export function receiveMultipart(req: IncomingMessage, dir: string, limits: Mult
     req.on('aborted', () => fail(new UploadRefused(['The upload was interrupted before it was complete.'])))
     req.pipe(parser)
   })
+}
+
+/** Django's filesizeformat, with its non-breaking space: 104857600 -> "100.0\u00a0MB". */
+export function fileSizeLabel(bytes: number): string {
+  const units = ['KB', 'MB', 'GB', 'TB', 'PB']
+  if (bytes < 1024) return `${bytes}\u00a0byte${bytes === 1 ? '' : 's'}`
+  let value = bytes / 1024
+  let unit = 0
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024
+    unit += 1
+  }
+  return `${value.toFixed(1)}\u00a0${units[unit]}`
 }

@@ -1,6 +1,6 @@
 import type { Clock } from '../clock'
 import type { Db } from '../db/database'
-import { ApiError, PermissionDenied } from '../http/errors'
+import { ApiError, PermissionDenied } from '../errors'
 import type { Caller } from './caller'
 import type { ResourceService } from './resources.service'
 

@@ -1,6 +1,6 @@
 import type { Db } from '../db/database'
 import { type ListingSpec, countListing, pageOfKeys } from '../db/repositories/listing.repository'
-import { NotFound } from '../http/errors'
+import { NotFound } from '../errors'
 
 export interface PageRequest {
   page: number

@@ -6,7 +6,7 @@ import type { Config } from '../config'
 import type { Db } from '../db/database'
 import { type ListingSpec, allKeys } from '../db/repositories/listing.repository'
 import * as related from '../db/repositories/resource-related.repository'
-import { NotFound, PermissionDenied, ValidationError } from '../http/errors'
+import { NotFound, PermissionDenied, ValidationError } from '../errors'
 import {
   type FieldTable,
   checkFieldNames,

@@ -1,4 +1,4 @@
-import { TooManyRequests } from '../http/errors'
+import { TooManyRequests } from '../errors'
 
 /** Failed sign-ins per account allowed within the window before the account is locked for a while. */
 export const MAX_FAILURES = 10

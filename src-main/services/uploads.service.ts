@@ -2,7 +2,7 @@ import { type SqlBool, sql } from 'kysely'
 import type { UploadDto } from '../../src-shared/api/dto'
 import { UPLOAD_PROGRESS } from '../../src-shared/api/resource-types'
 import type { Db } from '../db/database'
-import { NotAuthenticated, NotFound, PermissionDenied, ValidationError } from '../http/errors'
+import { NotAuthenticated, NotFound, PermissionDenied, ValidationError } from '../errors'
 import { checkFieldNames, orderBySql, orderTerms } from '../query/drest.kysely'
 import type { DrestQuery } from '../query/drest.parse'
 import { uploadSizeLimitTable, uploadTable } from '../query/fields'
@@ -12,21 +12,9 @@ import { pageOf } from './paging'
 import type { ResourceService } from './resources.service'
 import { type UrlContext, absolute, applyFields, parseJson } from './serializers/common'
 import { tableConditions } from './users.service'
-import { validate } from '../http/validate'
+import { validate } from '../validate'
+import { fileSizeLabel } from '../ingest/multipart'
 import { UploadSizeLimitRequest } from '../../src-shared/api/schemas'
-
-/** Django's filesizeformat, with its non-breaking space: 104857600 -> "100.0\u00a0MB". */
-export function fileSizeLabel(bytes: number): string {
-  const units = ['KB', 'MB', 'GB', 'TB', 'PB']
-  if (bytes < 1024) return `${bytes}\u00a0byte${bytes === 1 ? '' : 's'}`
-  let value = bytes / 1024
-  let unit = 0
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024
-    unit += 1
-  }
-  return `${value.toFixed(1)}\u00a0${units[unit]}`
-}
 
 export type UploadService = ReturnType<typeof createUploadService>
 

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../src-main/config'
 import { openDatabase } from '../../src-main/db/database'
-import { useSqliteBinding } from '../../src-main/db/sqlite-binding'
+import { useSqliteBinding } from '../../src-main/platform/sqlite-binding'
 
 // The desktop app running from source loads a better-sqlite3 built for Electron's ABI from a side
 // folder (docs/decisions.md); here the Node build stands in for it.

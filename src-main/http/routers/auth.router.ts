@@ -1,9 +1,9 @@
 import { Router } from 'express'
 import { LoginRequest, TokenRequest } from '../../../src-shared/api/schemas'
-import type { Services } from '../../services'
+import type { Services } from '../../composition'
 import { GrantError } from '../../services/auth.service'
 import { callerOf } from '../auth'
-import { validate } from '../validate'
+import { validate } from '../../validate'
 
 /** OAuth2 token endpoint, user info, and session sign-in for browser clients. */
 export function authRouter(s: Services): Router {

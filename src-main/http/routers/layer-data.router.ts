@@ -1,9 +1,9 @@
 import { Router } from 'express'
 import yazl from 'yazl'
-import type { Services } from '../../services'
+import type { Services } from '../../composition'
 import { callerOf } from '../auth'
 import { idParam, listQuery } from '../envelope'
-import { NotFound, ValidationError } from '../errors'
+import { NotFound, ValidationError } from '../../errors'
 
 const isMultipart = (type: string | undefined) => /^multipart\/form-data/i.test(type ?? '')
 

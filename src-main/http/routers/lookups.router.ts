@@ -1,5 +1,5 @@
 import { Router } from 'express'
-import type { Services } from '../../services'
+import type { Services } from '../../composition'
 import type { LookupName } from '../../services/lookups.service'
 import { callerOf } from '../auth'
 import { idParam, listBody, listQuery } from '../envelope'

@@ -1,8 +1,8 @@
 import { type RequestHandler, Router } from 'express'
-import type { Services } from '../../services'
+import type { Services } from '../../composition'
 import { callerOf } from '../auth'
 import { idParam } from '../envelope'
-import { NotFound } from '../errors'
+import { NotFound } from '../../errors'
 import { methodNotAllowed } from '../method-guard'
 
 const full = (value: unknown) => typeof value === 'string' && /^(1|true|yes|on)$/i.test(value)

@@ -2,7 +2,7 @@ import { Router } from 'express'
 import { stringify } from 'yaml'
 import type { Db } from '../../db/database'
 import { idParam } from '../envelope'
-import { NotFound } from '../errors'
+import { NotFound } from '../../errors'
 import { openApiDocument } from '../openapi'
 import { defaultSld } from '../../ingest/sld'
 

@@ -1,5 +1,5 @@
 import { Router } from 'express'
-import type { Services } from '../../services'
+import type { Services } from '../../composition'
 import { callerOf } from '../auth'
 import { idParam } from '../envelope'
 import { methodNotAllowed } from '../method-guard'

@@ -1,10 +1,10 @@
 import { Router } from 'express'
-import type { Services } from '../../services'
+import type { Services } from '../../composition'
 import { callerOf } from '../auth'
 import { idParam, listBody, listQuery } from '../envelope'
-import { NotFound } from '../errors'
+import { NotFound } from '../../errors'
 import { methodNotAllowed } from '../method-guard'
-import { unwrap } from '../validate'
+import { unwrap } from '../../validate'
 
 const full = (value: unknown) => typeof value === 'string' && /^(1|true|yes|on)$/i.test(value)
 

@@ -1,9 +1,9 @@
 import { Router } from 'express'
-import type { Services } from '../../services'
+import type { Services } from '../../composition'
 import { callerOf } from '../auth'
 import { idParam, listBody, listQuery } from '../envelope'
 import { methodNotAllowed } from '../method-guard'
-import { unwrap } from '../validate'
+import { unwrap } from '../../validate'
 
 export function usersRouter(s: Services): Router {
   const router = Router()
