@@ -8,6 +8,7 @@ import { NotFound, PermissionDenied, ValidationError } from '../errors'
 import type { DataFolder } from '../ingest/data-folder'
 import type { IngestWorker } from '../ingest/worker-pool'
 import { MAX_LEVEL } from '../ingest/feature-writer'
+import { featureChunks } from '../db/repositories/feature.repository'
 import type { Caller } from './caller'
 import { callerHolds } from './visibility'
 import type { ResourceService } from './resources.service'
@@ -44,7 +45,6 @@ export function createLayerDataService(deps: { db: Db; sqlite: Sqlite.Database; 
        WHERE i.minx <= ? AND i.maxx >= ? AND i.miny <= ? AND i.maxy >= ? AND i.minset <= ? AND i.maxset >= ? AND i.maxlevel >= ? AND f.feature_set_id = ?
        LIMIT ?)`
   )
-  const allOfSet = sqlite.prepare('SELECT feature FROM layer_features WHERE feature_set_id = ? ORDER BY fid')
 
   async function layerOf(caller: Caller, id: number, needDownload: boolean) {
     await resources.findVisibleId('layers', caller, id)
@@ -106,10 +106,10 @@ export function createLayerDataService(deps: { db: Db; sqlite: Sqlite.Database; 
     },
 
     /** Every feature of a vector layer, in order, for a GeoJSON export (download permission). */
-    async exportFeatures(caller: Caller, id: number): Promise<{ name: string; rows: IterableIterator<string> }> {
+    async exportFeatures(caller: Caller, id: number): Promise<{ name: string; chunks: Iterable<Buffer> }> {
       const layer = await layerOf(caller, id, true)
       if (layer.store_type !== 'dataStore' || layer.feature_set_id === null) throw new NotFound('This layer has no vector features.')
-      return { name: layer.name, rows: allOfSet.pluck().iterate(layer.feature_set_id) as IterableIterator<string> }
+      return { name: layer.name, chunks: featureChunks(sqlite, layer.feature_set_id) }
     },
 
     /** A file of an upload session, by the session's id and the file's name (download permission on its layer). */

@@ -9,6 +9,7 @@ import type { ResourceDto } from '../../src-shared/api/dto'
 import type { Clock } from '../clock'
 import { parseDrestQuery } from '../query/drest.parse'
 import { type Db, transact } from '../db/database'
+import { featureChunks } from '../db/repositories/feature.repository'
 import type { Database } from '../db/schema'
 import type { Caller, SystemIds } from '../services/caller'
 import { insertGroup } from '../services/accounts.service'
@@ -242,8 +243,9 @@ export class LocalStore {
     try {
       writeSync(fd, '{"type":"FeatureCollection","features":[')
       let first = true
-      for (const text of this.deps.sqlite.prepare('SELECT feature FROM layer_features WHERE feature_set_id = ? ORDER BY fid').pluck().iterate(featureSetId) as IterableIterator<string>) {
-        writeSync(fd, first ? text : `,${text}`)
+      for (const chunk of featureChunks(this.deps.sqlite, featureSetId)) {
+        if (!first) writeSync(fd, ',')
+        writeSync(fd, chunk)
         first = false
       }
       writeSync(fd, ']}')

@@ -1,9 +1,11 @@
+import { pipeline } from 'node:stream'
 import { Router } from 'express'
 import yazl from 'yazl'
 import type { Services } from '../../composition'
 import { callerOf } from '../auth'
 import { idParam, listQuery } from '../envelope'
 import { NotFound, ValidationError } from '../../errors'
+import { dropWhenStalled, sendChunks } from '../streaming'
 
 const isMultipart = (type: string | undefined) => /^multipart\/form-data/i.test(type ?? '')
 
@@ -63,6 +65,7 @@ export function layerDataRouter(s: Services): Router {
     const file = await s.layerData.documentFile(callerOf(res), idParam(req.params.id))
     res.attachment(file.name)
     if (file.mime) res.type(file.mime)
+    dropWhenStalled(res)
     res.sendFile(file.path, { dotfiles: 'allow' })
   })
 
@@ -76,6 +79,7 @@ export function layerDataRouter(s: Services): Router {
   router.get('/uploaded/:upload/:name', async (req, res) => {
     const file = await s.layerData.uploadedFile(callerOf(res), idParam(req.params.upload), req.params.name)
     res.attachment(file.name)
+    dropWhenStalled(res)
     res.sendFile(file.path, { dotfiles: 'allow' })
   })
 
@@ -87,6 +91,7 @@ export function layerDataRouter(s: Services): Router {
   router.get('/api/v2/mapshelf/layers/:id/raster', async (req, res) => {
     const path = await s.layerData.rasterFile(callerOf(res), idParam(req.params.id))
     // express's sendFile answers Range requests (206), which OpenLayers' GeoTIFF source uses.
+    dropWhenStalled(res)
     res.sendFile(path, { acceptRanges: true, dotfiles: 'allow', headers: { 'content-type': 'image/tiff' } })
   })
 
@@ -94,25 +99,20 @@ export function layerDataRouter(s: Services): Router {
     const format = String(req.query.format ?? 'geojson')
     if (format === 'gpkg' || format === 'geopackage') {
       const file = await s.layerData.exportGeoPackage(callerOf(res), idParam(req.params.id))
+      dropWhenStalled(res)
       return void res.download(file.path, file.name, { dotfiles: 'allow' }, () => s.layerData.discardExport(file.dir))
     }
     if (format !== 'geojson') throw new ValidationError({ format: [`Unknown export format "${format}"; expected geojson or gpkg.`] })
-    const { name, rows } = await s.layerData.exportFeatures(callerOf(res), idParam(req.params.id))
+    const { name, chunks } = await s.layerData.exportFeatures(callerOf(res), idParam(req.params.id))
     res.attachment(`${name}.geojson`)
     res.type('application/geo+json')
-    res.write('{"type":"FeatureCollection","features":[')
-    let first = true
-    for (const row of rows) {
-      const chunk = first ? row : `,${row}`
-      first = false
-      if (!res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve))
-    }
-    res.end(']}')
+    await sendChunks(res, '{"type":"FeatureCollection","features":[', chunks, ']}')
   })
 
   // Backup and restore (administrators): a snapshot to download; a restore staged for the next start.
   router.get('/api/v2/mapshelf/backup', async (_req, res) => {
     const file = await s.backup.backup(callerOf(res))
+    dropWhenStalled(res)
     res.download(file.path, file.name, { dotfiles: 'allow' }, () => s.backup.discard(file.dir))
   })
   router.post('/api/v2/mapshelf/restore', async (req, res) => {
@@ -127,6 +127,7 @@ export function layerDataRouter(s: Services): Router {
     const files = await s.layerData.originals(callerOf(res), idParam(req.params.id))
     if (files.length === 1) {
       res.attachment(files[0]!.name)
+      dropWhenStalled(res)
       return void res.sendFile(files[0]!.path, { dotfiles: 'allow' })
     }
     const zip = new yazl.ZipFile()
@@ -134,7 +135,9 @@ export function layerDataRouter(s: Services): Router {
     zip.end()
     res.attachment(`resource-${req.params.id}.zip`)
     res.type('application/zip')
-    zip.outputStream.pipe(res)
+    dropWhenStalled(res)
+    // pipeline, not pipe: a client that goes away also stops the zip and closes the files it reads.
+    pipeline(zip.outputStream, res, () => undefined)
   })
 
   return router
