@@ -1,6 +1,7 @@
 import Sqlite from 'better-sqlite3'
 import { type DialectAdapter, Kysely, SqliteAdapter, SqliteDialect, type Transaction, sql } from 'kysely'
 import type { Database } from './schema'
+import { regexpMatches } from './regex'
 import { sqliteOptions } from '../platform/sqlite-binding'
 
 export type Db = Kysely<Database>
@@ -120,19 +121,6 @@ function withStatementCache(sqlite: Sqlite.Database): Sqlite.Database {
   })
 }
 
-const MAX_PATTERN = 256
-
 function registerRegexp(sqlite: Sqlite.Database): void {
-  const cache = new Map<string, RegExp>()
-  sqlite.function('regexp', { deterministic: true }, (pattern: unknown, value: unknown) => {
-    if (value === null || value === undefined) return 0
-    const source = String(pattern)
-    let re = cache.get(source)
-    if (!re) {
-      re = new RegExp(source.slice(0, MAX_PATTERN))
-      if (cache.size > 100) cache.clear()
-      cache.set(source, re)
-    }
-    return re.test(String(value)) ? 1 : 0
-  })
+  sqlite.function('regexp', { deterministic: true }, regexpMatches)
 }

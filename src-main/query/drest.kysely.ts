@@ -1,5 +1,6 @@
 import { type RawBuilder, type SqlBool, sql } from 'kysely'
 import { type DrestQuery, DrestQueryError, type FilterClause, type SortClause, drestBoolean } from './drest.parse'
+import { patternProblem } from '../db/regex'
 
 /**
  * Turns the DREST AST into SQL conditions and orderings over one endpoint's field table.
@@ -139,10 +140,9 @@ function scalarCondition(base: ScalarField, clause: FilterClause): Condition {
     case 'iendswith':
       return sql<SqlBool>`${e} LIKE ${`%${escapeLike(text(first))}`} ESCAPE '\\'`
     case 'regex':
-      try {
-        new RegExp(first)
-      } catch {
-        throw invalidValue(clause, first, 'a valid regular expression')
+      {
+        const problem = patternProblem(first)
+        if (problem) throw invalidValue(clause, first, problem)
       }
       return sql<SqlBool>`${e} REGEXP ${first}`
     case 'range': {

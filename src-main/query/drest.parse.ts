@@ -118,6 +118,30 @@ function parseNumber(name: 'page' | 'page_size', raw: string | undefined, fallba
   return value
 }
 
+/**
+ * Bounds on a query's breadth. GeoNode sets none, but every clause becomes part of one SQL
+ * expression, and thousands of them (a search of 2,000 words over three fields) exceed what SQLite
+ * compiles: a clear 400 instead. Each bound is far above what a person or a client builds.
+ */
+export const MAX_FILTERS = 64
+export const MAX_SORT_KEYS = 16
+export const MAX_SEARCH_TERMS = 64
+export const MAX_SEARCH_FIELDS = 16
+
+function atMost(name: string, count: number, limit: number, what: string): void {
+  if (count > limit) throw new DrestQueryError({ [name]: [`At most ${limit} ${what} in one request; this one has ${count}.`] })
+}
+
+/** A key repeated later in a sort changes nothing: only its first place orders the rows. */
+function firstOfEachKey<T>(items: T[], key: (item: T) => string): T[] {
+  const seen = new Set<string>()
+  return items.filter((item) => {
+    if (seen.has(key(item))) return false
+    seen.add(key(item))
+    return true
+  })
+}
+
 /** Splits a search string on whitespace and commas, as DRF's SearchFilter does. */
 export function searchTerms(raw: string): string[] {
   return raw
@@ -135,26 +159,27 @@ export function searchTerms(raw: string): string[] {
  */
 export function parseDrestQuery(query: QueryInput): DrestQuery {
   const filters: FilterClause[] = []
-  const sort: SortClause[] = []
   for (const [key, value] of Object.entries(query)) {
     if (key.startsWith('filter{')) filters.push(parseFilter(key, all(value)))
   }
-  for (const raw of all(query['sort[]'])) {
-    const clause = parseSort(raw)
-    if (clause) sort.push(clause)
-  }
-  if (sort.length === 0) {
-    for (const raw of all(query.ordering).flatMap((v) => v.split(','))) {
-      const clause = parseSort(raw)
-      if (clause) sort.push(clause)
-    }
-  }
+  atMost('filter', filters.length, MAX_FILTERS, 'filters')
+  const sortClauses = (raws: string[]) => raws.map(parseSort).filter((clause) => clause !== null)
+  let sort = sortClauses(all(query['sort[]']))
+  if (sort.length === 0) sort = sortClauses(all(query.ordering).flatMap((v) => v.split(',')))
+  sort = firstOfEachKey(sort, (clause) => clause.path.join('.'))
+  atMost('sort[]', sort.length, MAX_SORT_KEYS, 'sort fields')
   const searchRaw = all(query.search)[0]
-  const terms = searchRaw ? searchTerms(searchRaw) : []
-  const fields = all(query.search_fields)
-    .flatMap((v) => v.split(','))
-    .map((f) => f.trim())
-    .filter(Boolean)
+  const terms = [...new Set(searchRaw ? searchTerms(searchRaw) : [])]
+  atMost('search', terms.length, MAX_SEARCH_TERMS, 'search terms')
+  const fields = [
+    ...new Set(
+      all(query.search_fields)
+        .flatMap((v) => v.split(','))
+        .map((f) => f.trim())
+        .filter(Boolean)
+    )
+  ]
+  atMost('search_fields', fields.length, MAX_SEARCH_FIELDS, 'search fields')
 
   const pageRaw = all(query.page)[0]
   const pageSizeRaw = all(query.page_size)[0]
