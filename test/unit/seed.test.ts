@@ -1,10 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type Sqlite from 'better-sqlite3'
+import { createHash } from 'node:crypto'
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, sep } from 'node:path'
 import { openDatabase, type OpenedDatabase } from '../../src-main/db/database'
 import { migrateToLatest } from '../../src-main/db/migrate'
 import { insertReferenceData, slugify } from '../../src-main/db/reference-data'
 import { DEMO_PASSWORD, seedCatalogue, type SeedOptions, type SeedSummary } from '../../src-main/seed/seed'
 import { verifyPassword } from '../../src-main/services/passwords'
+import { DATABASE_FILE } from '../../src-main/product'
 import { applicablePermissions, publicPermissions, type StoreType } from '../../src-shared/api/permissions'
 
 const NOW = new Date('2026-11-27T10:00:00Z')
@@ -30,8 +35,8 @@ function insertSystemRows(sqlite: Sqlite.Database): void {
   })()
 }
 
-async function freshCatalogue(): Promise<OpenedDatabase> {
-  const opened = openDatabase(':memory:')
+async function freshCatalogue(filename = ':memory:'): Promise<OpenedDatabase> {
+  const opened = openDatabase(filename)
   await migrateToLatest(opened.db)
   insertSystemRows(opened.sqlite)
   opened.sqlite.transaction(() => insertReferenceData(opened.sqlite))()
@@ -522,6 +527,62 @@ describe('seedCatalogue on a tiny catalogue', () => {
       expect(sqlite.pragma('foreign_key_check')).toEqual([])
     } finally {
       await opened.close()
+    }
+  })
+})
+
+/**
+ * sha256 of what a seed leaves in a data folder: every table's rows (tables by name, rows by rowid or
+ * primary key, every column by name) and every other file (by relative path and content hash).
+ * Left out: the shadow tables of the full-text and R-tree indexes (their pages are the SQLite build's
+ * storage format; the rows they index are dumped through the virtual tables), the migrator's own
+ * tables (kysely_migration holds when each migration ran) and the SQLite catalogue (sqlite_*).
+ * Masked: salted password hashes, and values the database's clock stamped during the run (columns
+ * whose default is the current time, where neither the seed nor the system rows give one); the seed's
+ * own timestamps all fall before its fixed `now`, years before any run.
+ */
+function catalogueHash(sqlite: Sqlite.Database, dataDir: string, run: { from: number; to: number }): string {
+  const hash = createHash('sha256')
+  const tables = all<{ name: string; type: string; wr: number }>(sqlite, "SELECT name, type, wr FROM pragma_table_list WHERE schema = 'main' ORDER BY name")
+  for (const table of tables) {
+    if (table.type === 'shadow' || table.name.startsWith('sqlite_') || table.name.startsWith('kysely_')) continue
+    const columns = all<{ name: string; pk: number; dflt_value: string | null }>(sqlite, 'SELECT name, pk, dflt_value FROM pragma_table_info(?)', table.name)
+    const clocked = new Set(columns.filter((c) => /'now'/i.test(c.dflt_value ?? '')).map((c) => c.name))
+    const keys = columns.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk).map((c) => `"${c.name}"`)
+    const order = table.wr ? keys.join(', ') : 'rowid'
+    const names = columns.map((c) => c.name).sort()
+    hash.update(`table ${table.name} (${names.join(', ')})\n`)
+    for (const row of sqlite.prepare(`SELECT * FROM "${table.name}" ORDER BY ${order}`).all() as Record<string, unknown>[]) {
+      const values = names.map((name) => {
+        const value = row[name]
+        if (Buffer.isBuffer(value)) return `x'${value.toString('hex')}'`
+        if (name === 'password_hash' && value !== null) return '(salted)'
+        if (clocked.has(name) && typeof value === 'string' && Date.parse(value) >= run.from && Date.parse(value) <= run.to) return '(clock)'
+        return value
+      })
+      hash.update(`${JSON.stringify(values)}\n`)
+    }
+  }
+  const database = new Set([DATABASE_FILE, `${DATABASE_FILE}-wal`, `${DATABASE_FILE}-shm`, `${DATABASE_FILE}-journal`])
+  const files = readdirSync(dataDir, { recursive: true, encoding: 'utf8' })
+    .filter((path) => !database.has(path) && statSync(join(dataDir, path)).isFile())
+    .map((path) => path.split(sep).join('/'))
+    .sort()
+  for (const path of files) hash.update(`file ${path} ${createHash('sha256').update(readFileSync(join(dataDir, path))).digest('hex')}\n`)
+  return hash.digest('hex')
+}
+
+describe('seedCatalogue output', () => {
+  it('is the catalogue this hash was taken from, row for row', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'mapshelf-seed-'))
+    const from = Date.now() - 1000
+    const opened = await freshCatalogue(join(dataDir, DATABASE_FILE))
+    try {
+      seedCatalogue(opened.sqlite, { resources: 200, seed: 7, now: new Date('2020-06-01T12:00:00Z') })
+      expect(catalogueHash(opened.sqlite, dataDir, { from, to: Date.now() + 1000 })).toBe('3a83623bc929887c300813a122a671bb6eee70c6fabd44c105f8a265323a28c0')
+    } finally {
+      await opened.close()
+      rmSync(dataDir, { recursive: true, force: true })
     }
   })
 })
