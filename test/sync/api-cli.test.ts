@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ADMIN_PASSWORD, FaultProxy, SYNC, api, catalogue, request, startLocal, startPair, type Pair } from './helpers'
+import { ADMIN_PASSWORD, FaultProxy, SYNC, api, catalogue, request, startLocal, usePair } from './helpers'
 
 
 // Scenario 9: the HTTP API under /api/v2/mapshelf/sync (admin only, no secrets, validation,
@@ -13,16 +13,14 @@ import { ADMIN_PASSWORD, FaultProxy, SYNC, api, catalogue, request, startLocal, 
 const ROOT = new URL('../../', import.meta.url).pathname
 
 describe('the sync HTTP API', () => {
-  let pair: Pair
+  const pair = usePair({ resources: 6 })
   let plain: { username: string; password: string }
   beforeAll(async () => {
-    pair = await startPair({ resources: 6 })
     // A plain (non-staff) local account.
     const res = await api(pair.local, '/api/v2/users/', { method: 'POST', body: { username: 'field.worker', password: 'field-worker-pw-1', email: 'fw@example.org' } })
     expect([201, 200], res.text).toContain(res.status)
     plain = { username: 'field.worker', password: 'field-worker-pw-1' }
   })
-  afterAll(() => pair?.close())
 
   const routes = () => [
     ['GET', `${SYNC}/remotes`],
@@ -132,16 +130,12 @@ function runCli(args: string[], options: { onStart?: (kill: () => void) => void 
 }
 
 describe('npm run sync', () => {
-  let pair: Pair
+  const pair = usePair({ resources: 8 })
   let dataDir: string
-  beforeAll(async () => {
-    pair = await startPair({ resources: 8 })
+  beforeAll(() => {
     dataDir = mkdtempSync(join(tmpdir(), 'mapshelf-sync-cli-'))
   })
-  afterAll(async () => {
-    await pair?.close()
-    rmSync(dataDir, { recursive: true, force: true })
-  })
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }))
 
   const unreachable = async () => {
     const down = new FaultProxy('http://127.0.0.1:9')

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { Remote } from '../../src-main/sync/remote'
 import {
-  ADMIN_PASSWORD, type Pair, api, bindings, catalogue, conflicts, create, detail, differences, journal, lastRunId, maxSeq, one, patch, remove, resolve, startPair, status, viewOf
+  ADMIN_PASSWORD, type Pair, api, bindings, catalogue, conflicts, create, detail, differences, journal, lastRunId, maxSeq, one, patch, remove, resolve, status, usePair, viewOf
 } from './helpers'
 
 // Scenarios 1-5 of the sync suite: first pull and no-op, field-level merge and conflicts, local
@@ -11,11 +11,7 @@ const localIdOf = (pair: Pair, remotePk: number): number => bindings(pair).find(
 const countTitle = (s: Parameters<typeof one>[0], title: string): number => Number(one(s, 'SELECT count(*) AS n FROM resources WHERE title = ?', title).n)
 
 describe('first sync and a no-op second sync', () => {
-  let pair: Pair
-  beforeAll(async () => {
-    pair = await startPair({ resources: 12 })
-  })
-  afterAll(() => pair?.close())
+  const pair = usePair({ resources: 12 })
 
   it('pulls every followed record with its uuid and equal metadata, reading each record there once (its reconciliation included)', async () => {
     const summary = await pair.sync()
@@ -53,12 +49,7 @@ describe('first sync and a no-op second sync', () => {
 })
 
 describe('an incremental pull', () => {
-  let pair: Pair
-  beforeAll(async () => {
-    pair = await startPair({ resources: 12 })
-    await pair.sync()
-  })
-  afterAll(() => pair?.close())
+  const pair = usePair({ resources: 12, synced: true })
 
   it('reads each new record there once: details in one request per type, grants one by one; the push phase does not read again what the pull wrote and both sides agree on', async () => {
     const made = await Promise.all([1, 2, 3, 4, 5].map((n) => create(pair.remote, 'map', { title: `New there ${n}`, abstract: 'made there' })))
@@ -79,12 +70,7 @@ describe('an incremental pull', () => {
 })
 
 describe('a pushed edit', () => {
-  let pair: Pair
-  beforeAll(async () => {
-    pair = await startPair({ resources: 12 })
-    await pair.sync()
-  })
-  afterAll(() => pair?.close())
+  const pair = usePair({ resources: 12, synced: true })
 
   it('goes in one PATCH whose answer counts as the remote state: nothing read after it, and the next sync has nothing to do', async () => {
     const b = bindings(pair).find((x) => x.resource_type === 'map' && x.local_id !== null)!
@@ -104,12 +90,7 @@ describe('a pushed edit', () => {
 })
 
 describe('an incremental pull of records with grants', () => {
-  let pair: Pair
-  beforeAll(async () => {
-    pair = await startPair({ resources: 12 })
-    await pair.sync()
-  })
-  afterAll(() => pair?.close())
+  const pair = usePair({ resources: 12, synced: true })
 
   it('asks the remote about no user or group its own grants name (they exist there)', async () => {
     const bound = bindings(pair).filter((b) => b.local_id !== null && b.remote_pk !== null)
@@ -122,11 +103,7 @@ describe('an incremental pull of records with grants', () => {
 })
 
 describe("an app's content (its data blob, deferred in the API)", () => {
-  let pair: Pair
-  beforeAll(async () => {
-    pair = await startPair({ resources: 0 })
-  })
-  afterAll(() => pair?.close())
+  const pair = usePair({ resources: 0 })
 
   const dataOf = async (s: { url: string }, path: string, pk: number) => {
     const res = await api(s, `/api/v2/${path}/${pk}/?include[]=data`)
@@ -154,12 +131,7 @@ describe("an app's content (its data blob, deferred in the API)", () => {
 })
 
 describe('a pull whose last page is full', () => {
-  let pair: Pair
-  beforeAll(async () => {
-    pair = await startPair({ resources: 120 })
-    await pair.sync()
-  })
-  afterAll(() => pair?.close())
+  const pair = usePair({ resources: 120, synced: true })
 
   it('stops at the last page instead of asking for one past it (the remote answers that 404)', async () => {
     // 100 records changed in one write share one stamp: the pull reads a full page of them, then
@@ -188,12 +160,7 @@ describe('a pull whose last page is full', () => {
 })
 
 describe('field-level merge and conflicts', () => {
-  let pair: Pair
-  beforeAll(async () => {
-    pair = await startPair({ resources: 12 })
-    await pair.sync()
-  })
-  afterAll(() => pair?.close())
+  const pair = usePair({ resources: 12, synced: true })
 
   it('merges different fields changed on each side into both', async () => {
     const pk = 3 // a map
@@ -277,12 +244,7 @@ describe('field-level merge and conflicts', () => {
 })
 
 describe('local creates', () => {
-  let pair: Pair
-  beforeAll(async () => {
-    pair = await startPair({ resources: 6 })
-    await pair.sync()
-  })
-  afterAll(() => pair?.close())
+  const pair = usePair({ resources: 6, synced: true })
 
   it('pushes a map with its fields and a document by URL exactly once', async () => {
     const map = await create(pair.local, 'map', { title: 'Field map 2026', abstract: 'Drawn offline', zoom: 7, keywords: ['field', 'survey'], purpose: 'testing sync' })
@@ -346,12 +308,7 @@ describe('local creates', () => {
 })
 
 describe('deletes', () => {
-  let pair: Pair
-  beforeAll(async () => {
-    pair = await startPair({ resources: 16 })
-    await pair.sync()
-  })
-  afterAll(() => pair?.close())
+  const pair = usePair({ resources: 16, synced: true })
 
   it('pushes a local delete (the remote answers 404 afterwards)', async () => {
     const pk = 4
@@ -412,12 +369,7 @@ describe('deletes', () => {
 })
 
 describe('permissions', () => {
-  let pair: Pair
-  beforeAll(async () => {
-    pair = await startPair({ resources: 12 })
-    await pair.sync()
-  })
-  afterAll(() => pair?.close())
+  const pair = usePair({ resources: 12, synced: true })
 
   const perms = async (s: { url: string }, id: number) => (await api(s, `/api/v2/resources/${id}/get_perms/`)).body
   const setPerms = async (s: { url: string }, id: number, body: unknown) => {
@@ -459,12 +411,7 @@ describe('permissions', () => {
 })
 
 describe('grants to users and groups this side has never met', () => {
-  let pair: Pair
-  beforeAll(async () => {
-    pair = await startPair({ resources: 0 })
-    await pair.sync()
-  })
-  afterAll(() => pair?.close())
+  const pair = usePair({ resources: 0, synced: true })
 
   it('makes those users (inactive, without a password) and groups (title, description, access, no members) here and carries the grants whole; the next sync reads nothing again', async () => {
     const user = await api(pair.remote, '/api/v2/users/', { method: 'POST', body: { username: 'field.lead' } })

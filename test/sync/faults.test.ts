@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Pair, all, api, bindings, catalogue, create, detail, differences, journal, lastRunId, maxSeq, one, patch, sqliteOf, startPair, status } from './helpers'
+import { describe, expect, it } from 'vitest'
+import { type Pair, all, api, bindings, catalogue, create, detail, differences, journal, lastRunId, maxSeq, one, patch, sqliteOf, status, usePair } from './helpers'
 
 // Scenarios 6 and 7: refused connections, timeouts and slow links, an expired login mid-sweep,
 // records changing during a scan, and runs cancelled at several points then resumed.
@@ -8,12 +8,7 @@ const localIdOf = (pair: Pair, remotePk: number): number => bindings(pair).find(
 const dupes = (rows: { title: string }[]) => rows.map((r) => r.title).filter((t, i, a) => a.indexOf(t) !== i)
 
 describe('refused connections', () => {
-  let pair: Pair
-  beforeAll(async () => {
-    pair = await startPair({ resources: 8 })
-    await pair.sync()
-  })
-  afterAll(() => pair?.close())
+  const pair = usePair({ resources: 8, synced: true })
 
   it('fails cleanly while the remote is down, writes nothing here, and completes once it is back', async () => {
     const id = localIdOf(pair, 3)
@@ -41,13 +36,9 @@ describe('refused connections', () => {
 })
 
 describe('timeouts and slow links', () => {
-  let pair: Pair
-  beforeAll(async () => {
-    // The engine's own timeout (Remote.timeoutMs, 30 s) cannot be set from outside: the local
-    // server's fetch adds an 800 ms one in front of it.
-    pair = await startPair({ resources: 8, timeoutMs: 800 })
-  })
-  afterAll(() => pair?.close())
+  // The engine's own timeout (Remote.timeoutMs, 30 s) cannot be set from outside: the local
+  // server's fetch adds an 800 ms one in front of it.
+  const pair = usePair({ resources: 8, timeoutMs: 800 })
 
   it('survives a slow link (every answer 60 ms late) and one answer later than the timeout (retried)', async () => {
     let slowOnce = true
@@ -81,12 +72,7 @@ describe('timeouts and slow links', () => {
 })
 
 describe('an expired login mid-sweep', () => {
-  let pair: Pair
-  beforeAll(async () => {
-    pair = await startPair({ resources: 12 })
-    await pair.sync()
-  })
-  afterAll(() => pair?.close())
+  const pair = usePair({ resources: 12, synced: true })
 
   it('signs in again after a 401 answer in the middle of a push and carries on', async () => {
     for (const pk of [1, 2, 3]) {
@@ -149,11 +135,7 @@ describe('an expired login mid-sweep', () => {
 })
 
 describe('records changing during a scan', () => {
-  let pair: Pair
-  beforeAll(async () => {
-    pair = await startPair({ resources: 130 }) // more than one page (100)
-  }, 120_000)
-  afterAll(() => pair?.close())
+  const pair = usePair({ resources: 130, setupTimeout: 120_000 }) // more than one page (100)
 
   it('misses nothing when records move between two page requests', { timeout: 120_000 }, async () => {
     let listings = 0
@@ -182,11 +164,7 @@ describe('records changing during a scan', () => {
 })
 
 describe('cancelled runs resume', () => {
-  let pair: Pair
-  beforeAll(async () => {
-    pair = await startPair({ resources: 12 })
-  })
-  afterAll(() => pair?.close())
+  const pair = usePair({ resources: 12 })
 
   it('shows an unfinished run after each cancel, and the next run ends with no duplicates and nothing lost', async () => {
     const titles = ['Offline map A', 'Offline map B', 'Offline map C']
@@ -245,12 +223,7 @@ describe('cancelled runs resume', () => {
 })
 
 describe('a record this side cannot write', () => {
-  let pair: Pair
-  beforeAll(async () => {
-    pair = await startPair({ resources: 0 })
-    await pair.sync()
-  })
-  afterAll(() => pair?.close())
+  const pair = usePair({ resources: 0, synced: true })
 
   it('is undone alone and journalled; the records around it arrive, and the next run tries it again', async () => {
     const made: { pk: number | string }[] = []
@@ -300,12 +273,7 @@ describe('a record this side cannot write', () => {
 })
 
 describe('a slow remote while a pull writes', () => {
-  let pair: Pair
-  beforeAll(async () => {
-    pair = await startPair({ resources: 0 })
-    await pair.sync()
-  })
-  afterAll(() => pair?.close())
+  const pair = usePair({ resources: 0, synced: true })
 
   it('does not hold the local catalogue: the question whether a grant holder exists there is asked before the batch, not inside it', async () => {
     // A user only this side has, granted rights here on a record that then changes there: the pull

@@ -1,19 +1,14 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { PNG } from 'pngjs'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { fileBytes, fixtureBytes, getBytes, postMultipart } from '../helpers/uploads'
-import { ADMIN_PASSWORD, type Pair, bindings, journal, lastRunId, one, request, startPair } from './helpers'
+import { ADMIN_PASSWORD, bindings, journal, lastRunId, one, request, usePair } from './helpers'
 
 // Files travel with their records: a document's file both ways (pulled with a resumable download,
 // pushed as a multipart create), and a new layer is pushed with its data through the upload wizard.
 
-let pair: Pair
-beforeAll(async () => {
-  pair = await startPair({ resources: 4 })
-  await pair.sync()
-})
-afterAll(() => pair?.close())
+const pair = usePair({ resources: 4, synced: true })
 
 function png(colour: number): Buffer {
   const image = new PNG({ width: 16, height: 16 })

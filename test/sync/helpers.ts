@@ -3,6 +3,7 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer, r
 import type { AddressInfo, Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { afterAll, beforeAll } from 'vitest'
 import { loadConfig } from '../../src-main/config'
 import type { Logger } from '../../src-main/errors'
 import { type RunningServer, startServer } from '../../src-main/server'
@@ -219,7 +220,15 @@ export interface Pair {
   close(): Promise<void>
 }
 
-export async function startPair(options: { resources?: number; timeoutMs?: number; follow_types?: string[] } = {}): Promise<Pair> {
+export interface PairOptions {
+  /** Records the remote is seeded with (12 unless told). */
+  resources?: number
+  /** The local side's client timeout (see `startLocal`). */
+  timeoutMs?: number
+  follow_types?: string[]
+}
+
+export async function startPair(options: PairOptions = {}): Promise<Pair> {
   const remote = await startTestServer({ resources: options.resources ?? 12 })
   const proxy = new FaultProxy(remote.url)
   await proxy.start()
@@ -252,6 +261,22 @@ export async function startPair(options: { resources?: number; timeoutMs?: numbe
       await remote.close()
     }
   }
+}
+
+/**
+ * The pair of the tests of the describe block (or file) this is called in: started before them
+ * (and synced once when `synced`), closed after them. The object answered is filled in when the
+ * pair has started, so the tests and the block's later hooks use it as it is. `setupTimeout`: for
+ * a start slower than the hooks' default.
+ */
+export function usePair(options: PairOptions & { synced?: boolean; setupTimeout?: number } = {}): Pair {
+  const pair = {} as Pair
+  beforeAll(async () => {
+    Object.assign(pair, await startPair(options))
+    if (options.synced) await pair.sync()
+  }, options.setupTimeout)
+  afterAll(() => pair.close?.())
+  return pair
 }
 
 // ---- reading both sides ----------------------------------------------------------------------

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { fileBytes, postMultipart } from '../helpers/uploads'
-import { type Pair, bindings, journal, lastRunId, request, startPair } from './helpers'
+import { type Pair, bindings, journal, lastRunId, request, usePair } from './helpers'
 
 // A layer's data replaced here reaches the remote on the next sync (PUT /layers/{pk}/replace);
 // data that came from there, or was already sent, is never sent back.
@@ -22,12 +22,7 @@ async function replace(server: { url: string }, pk: number, geojson: string) {
   expect(res.status, res.text).toBe(200)
 }
 
-let pair: Pair
-beforeAll(async () => {
-  pair = await startPair({ resources: 4 })
-  await pair.sync()
-})
-afterAll(() => pair?.close())
+const pair = usePair({ resources: 4, synced: true })
 
 describe('replaced layer data', () => {
   let localId: number

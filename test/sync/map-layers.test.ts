@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { fileBytes, postMultipart } from '../helpers/uploads'
-import { type Pair, api, bindings, catalogue, create, differences, journal, lastRunId, patch, startPair } from './helpers'
+import { type Pair, api, bindings, catalogue, create, differences, journal, lastRunId, patch, usePair } from './helpers'
 
 // Maps carry their catalogue layers both ways: order, opacity and visibility, each layer named by
 // its identity on the remote. Layers outside the catalogue (base maps, other services) stay with
@@ -35,12 +35,11 @@ const geojson = JSON.stringify({
 })
 
 describe('map layers', () => {
-  let pair: Pair
+  const pair = usePair({ resources: 12 })
   let layers: { id: number; uuid: string }[]
   let mapPk: number
 
   beforeAll(async () => {
-    pair = await startPair({ resources: 12 })
     layers = catalogue(pair.remote).filter((r) => r.resource_type === 'layer')
     // A remote map of two catalogue layers over a service layer that is not in the catalogue.
     const map = await create(pair.remote, 'map', {
@@ -49,7 +48,6 @@ describe('map layers', () => {
     })
     mapPk = Number(map.pk)
   })
-  afterAll(() => pair?.close())
 
   it('pulls a map with its catalogue layers in order, with opacity and visibility', async () => {
     expect(layers.length).toBeGreaterThanOrEqual(3)

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { fileBytes, postMultipart } from '../helpers/uploads'
-import { type Pair, viewOf, bindings, catalogue, conflicts, create, detail, differences, patch, prng, remove, resolve, startPair } from './helpers'
+import { type Pair, viewOf, bindings, catalogue, conflicts, create, detail, differences, patch, prng, remove, resolve, usePair } from './helpers'
 
 // Scenario 8: a seeded random sequence of creates, uploads, edits and deletes on either side
 // interleaved with syncs, some of them stopped part-way (the client gives up at a random request,
@@ -12,8 +12,6 @@ import { type Pair, viewOf, bindings, catalogue, conflicts, create, detail, diff
 const SEEDS = process.env.SYNC_SEED ? [Number(process.env.SYNC_SEED)] : [20261127, 1, 2, 3]
 const STEPS = 45
 const FIELDS = ['title', 'abstract', 'purpose'] as const
-
-let pair: Pair
 
 const points = (label: string) =>
   JSON.stringify({ type: 'FeatureCollection', features: [{ type: 'Feature', properties: { label }, geometry: { type: 'Point', coordinates: [12, 46] } }] })
@@ -28,7 +26,7 @@ async function upload(server: Parameters<typeof catalogue>[0] & { url: string },
 }
 
 /** Keep this side for every open conflict: the next sync pushes the local value as it is then. */
-async function resolveAllMine(): Promise<void> {
+async function resolveAllMine(pair: Pair): Promise<void> {
   for (const c of await conflicts(pair)) {
     const res = await resolve(pair, c.id, { choice: 'mine' })
     expect(res.status, res.text).toBe(200)
@@ -36,11 +34,7 @@ async function resolveAllMine(): Promise<void> {
 }
 
 describe.each(SEEDS)('seed %i', (SEED) => {
-  beforeAll(async () => {
-    pair = await startPair({ resources: 10, follow_types: ['layer', 'map', 'document'] })
-    await pair.sync()
-  })
-  afterAll(() => pair?.close())
+  const pair = usePair({ resources: 10, follow_types: ['layer', 'map', 'document'], synced: true })
 
   it(`converges after ${STEPS} random steps`, { timeout: 90_000 }, async () => {
     const random = prng(SEED)
@@ -141,10 +135,10 @@ describe.each(SEEDS)('seed %i', (SEED) => {
       // Quiescence: sync, keep this side in every conflict, sync until nothing moves.
       await pair.sync({ reconcile: true })
       for (let round = 0; round < 3; round++) {
-        await resolveAllMine()
+        await resolveAllMine(pair)
         await pair.sync({ reconcile: true })
       }
-      await resolveAllMine()
+      await resolveAllMine(pair)
       await pair.sync({ reconcile: true })
       expect(await conflicts(pair)).toEqual([])
       expect(await differences(pair)).toEqual([])
