@@ -22,9 +22,9 @@ import { BENCH_ADMIN_PASSWORD, type SeedParams, ensureCatalogue } from './catalo
 import { type ChildServer, startChild } from './children'
 import { type SectionContext, fmt, runLines } from './report'
 
-/** The sync engine's listing page size (PAGE_SIZE in src-main/sync/engine.ts); checked against what the pull sends. */
+/** The sync engine's listing page size (PAGE_SIZE in src-main/sync/context.ts); checked against what the pull sends. */
 const ENGINE_PAGE_SIZE = 100
-/** Reads the engine keeps in flight (READ_AHEAD in src-main/sync/engine.ts), used by the grants row too. */
+/** Reads the engine keeps in flight (READ_AHEAD in src-main/sync/records.ts), used by the grants row too. */
 const ENGINE_READ_AHEAD = 8
 const FOLLOWED_TYPES = ['layer', 'map', 'document', 'geoapp', 'geostory']
 export const FIRST_PULL_RATIO_TARGET = 2
