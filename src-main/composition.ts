@@ -23,6 +23,7 @@ import { type BackupService, createBackupService } from './services/backup.servi
 import { LocalStore } from './sync/local'
 import type { SecretBox } from './sync/secrets'
 import { ADMIN_USER_ID } from './services/bootstrap.service'
+import { type OwsLayerService, createOwsLayerService } from './services/ows-layers.service'
 
 export interface Services {
   auth: AuthService
@@ -40,6 +41,8 @@ export interface Services {
   history: HistoryService
   sync: SyncService
   backup: BackupService
+  /** The layers as the OGC services see them. */
+  owsLayers: OwsLayerService
 }
 
 export interface ServiceDeps {
@@ -83,6 +86,7 @@ export function createServices(deps: ServiceDeps): Services {
     layerData: createLayerDataService({ db, sqlite, folder, worker, resources }),
     history: createHistoryService({ db, resources }),
     backup: createBackupService({ dataDir: config.dataDir, folder, clock }),
+    owsLayers: createOwsLayerService({ db, config, system, folder }),
     sync: createSyncService({ db, clock, secrets, fetch: deps.fetch, local: new LocalStore({ db, sqlite, folder, clock, system, resources, writes, adminId: ADMIN_USER_ID, replaceLayerData: (id, file, name) => ingest!.replaceFromFile(id, file, name), resourcesFor }) })
   }
 }

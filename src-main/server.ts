@@ -109,7 +109,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
         if (!(error instanceof WorkerClosed)) log.warn(`clearing dropped layer data failed: ${error.message}`)
       })
     }
-    const app = createApp({ db: database.db, config, services, system: boot.system, log, version: VERSION, siteUrl, readOnly })
+    const app = createApp({ db: database.db, sqlite: database.sqlite, folder, config, services, system: boot.system, log, version: VERSION, siteUrl, readOnly })
     server.removeAllListeners('request')
     server.on('request', app)
     let closed = false

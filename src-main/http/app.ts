@@ -3,6 +3,9 @@ import express, { type Express, type RequestHandler } from 'express'
 import type { Config } from '../config'
 import type { Db } from '../db/database'
 import type { Services } from '../composition'
+import type Sqlite from 'better-sqlite3'
+import type { DataFolder } from '../ingest/data-folder'
+import { owsErrorHandler, owsRouter } from '../ows/router'
 import type { SystemIds } from '../services/caller'
 import { authenticate } from './auth'
 import { type Logger, NotFound } from '../errors'
@@ -27,6 +30,9 @@ export interface AppDeps {
   log: Logger
   version: string
   siteUrl: string
+  /** The raw connection and the data folder, for the OGC services' bulk reads. */
+  sqlite: Sqlite.Database
+  folder: DataFolder
   /** The data folder cannot be written: every change answers 503, reads go on. */
   readOnly?: boolean
 }
@@ -83,6 +89,10 @@ export function createApp(deps: AppDeps): Express {
   const { config, services, system, log } = deps
   const app = express()
   app.disable('x-powered-by')
+  app.use((_req, res, next) => {
+    res.set('X-Mapshelf-Version', deps.version)
+    next()
+  })
   app.set('etag', false)
   app.set('query parser', 'simple')
   app.use(hostGuard({ host: config.host, allowedHosts: config.allowedHosts }))
@@ -99,10 +109,12 @@ export function createApp(deps: AppDeps): Express {
   if (config.responseCacheBytes > 0) app.use('/api/v2', responseCache(deps.db, { maxBytes: config.responseCacheBytes }))
   app.use('/api/v2', resourcesRouter(services, { patchAll: config.patchAll }), usersRouter(services), groupsRouter(services), lookupsRouter(services), uploadsRouter(services))
   app.use(mapstoreRouter(services, deps.siteUrl))
+  app.use(owsRouter({ services, sqlite: deps.sqlite, folder: deps.folder, log }))
   if (config.uiDir) app.use(userInterface(config.uiDir))
   app.use(() => {
     throw new NotFound()
   })
+  app.use(owsErrorHandler({ log }))
   app.use(errorHandler(log))
   return app
 }

@@ -106,6 +106,8 @@ export const OPERATIONS: Operation[] = [
   { method: 'get', path: '/api/v2/mapshelf/backup/', tag: 'mapshelf', summary: 'Extension (administrators): a consistent backup of the catalogue and its files, as a zip' },
   { method: 'post', path: '/api/v2/mapshelf/restore/', tag: 'mapshelf', summary: 'Extension (administrators): check a backup (multipart part "backup") and stage it; the next start switches to it, keeping the current folder' },
   { method: 'get', path: '/api/v2/mapshelf/resources/{id}/history/', tag: 'mapshelf', summary: 'Extension: the resource\'s history from the change log, newest first ({"history": [{seq, at, subject, op, version}]})' },
+  { method: 'get', path: '/api/v2/mapshelf/resources/{id}/links/', tag: 'mapshelf', summary: 'Extension: every link GeoNode makes for the resource: the service, image and metadata links the API lists, and the data downloads, originals and page ({"links": [{extension, link_type, name, mime, url}]})' },
+  { method: 'get', path: '/api/v2/mapshelf/version/', tag: 'mapshelf', summary: 'Extension: Mapshelf\'s own version beside the GeoNode release whose API it speaks ({"mapshelf", "geonode", "api"})' },
   { method: 'get', path: '/api/v2/mapshelf/resources/{id}/original/', tag: 'mapshelf', summary: 'Extension: the uploaded originals of a layer or document (one file, or a zip of several)' },
   { method: 'get', path: '/api/v2/mapshelf/sync/remotes/', tag: 'sync', summary: 'Extension (administrators): remote servers followed by sync, with their status (never their secrets)' },
   { method: 'post', path: '/api/v2/mapshelf/sync/remotes/', tag: 'sync', summary: 'Extension: add a remote {base_url, username, password | token, follow_types, follow_owners, follow_groups}', status: 201 },

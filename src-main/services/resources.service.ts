@@ -1,5 +1,5 @@
 import { type RawBuilder, type SqlBool, sql } from 'kysely'
-import type { MapLayerDto, PermSpecDto, ResourceDto } from '../../src-shared/api/dto'
+import type { LinkDto, MapLayerDto, PermSpecDto, ResourceDto } from '../../src-shared/api/dto'
 import { type StoreType, applicablePermissions } from '../../src-shared/api/permissions'
 import { LISTED_RESOURCE_TYPES } from '../../src-shared/api/resource-types'
 import type { Config } from '../config'
@@ -20,7 +20,8 @@ import { documentFields, geoappFields, geostoryFields, layerFields, mapFields, r
 import { type Caller, type SystemIds, isAdmin } from './caller'
 import { type PageRequest, pageOf } from './paging'
 import { applyFields, parseJson } from './serializers/common'
-import { type RenderContext, type ResourceEndpoint, renderResources } from './serializers/resource.serializer'
+import { resourceLinks } from './serializers/links'
+import { type RenderContext, type ResourceEndpoint, renderResources, storedLinks } from './serializers/resource.serializer'
 import { type Plan, visibleResources } from './visibility'
 
 interface EndpointSpec {
@@ -355,7 +356,20 @@ export function createResourceService(deps: { db: Db; config: Config; system: Sy
     return renderSelected(endpoint, ids, caller, query)
   }
 
+  /**
+   * Every link of a resource GeoNode makes (the service, image and metadata links the API lists,
+   * and the data downloads, originals and page it keeps besides), for the GUI's downloads.
+   */
+  async function allLinks(caller: Caller, id: number): Promise<LinkDto[]> {
+    await findVisibleId('resources', caller, id)
+    const row = await db.selectFrom('resources').selectAll().where('id', '=', id).executeTakeFirstOrThrow()
+    const layer = row.resource_type === 'layer' ? await db.selectFrom('layers').selectAll().where('resource_id', '=', id).executeTakeFirst() : undefined
+    const stored = await related.findLinksFor(db, [id])
+    return [...resourceLinks(render, row, layer), ...storedLinks(render, stored.get(id))]
+  }
+
   return {
+    allLinks,
     list,
     renderOne,
     renderMany,

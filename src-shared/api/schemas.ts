@@ -142,7 +142,7 @@ export const Resource = z.looseObject({
   favorite: z.boolean().optional().describe('Only for authenticated callers.'),
   links: z
     .array(z.object({ extension: z.string(), link_type: z.string(), name: z.string(), mime: z.string(), url: z.string() }))
-    .optional()
+    .describe("GeoNode's service (OGC:WMS, OGC:WFS, OGC:WCS), image and metadata links; every resource has its catalogue records' metadata links.")
 })
 registry.add(Resource, { id: 'Resource' })
 

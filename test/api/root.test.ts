@@ -82,17 +82,23 @@ describe('GET /api/v2/ (API root, spec 1.1)', () => {
 })
 
 describe('GET /version.txt', () => {
-  it('answers 200 plain text naming the server version', async () => {
+  it("answers GeoNode's bare version in plain text, which clients read as a version number", async () => {
     const res = await request(server, '/version.txt')
     expect(res.status).toBe(200)
     expect(res.headers.get('content-type')).toMatch(/^text\/plain/)
-    expect(res.text).toContain(PACKAGE_VERSION)
-    expect(res.text.trim().length).toBeGreaterThan(0)
+    expect(res.text).toBe('3.3.2')
+    expect(res.headers.get('x-mapshelf-version')).toBe(PACKAGE_VERSION)
+  })
+
+  it("names Mapshelf's own version at /api/v2/mapshelf/version and in every answer's header", async () => {
+    const res = await request(server, '/api/v2/mapshelf/version')
+    expect(res.body).toEqual({ mapshelf: PACKAGE_VERSION, geonode: '3.3.2', api: 'v2' })
+    expect((await request(server, '/api/v2/')).headers.get('x-mapshelf-version')).toBe(PACKAGE_VERSION)
   })
 })
 
 describe('unknown paths', () => {
-  const paths = ['/api/v2/nope', '/api/v2/nope/', '/api/v2/users/not-a-number', '/api/v2/resources/999999999', '/api/v3/', '/nope', '/geoserver/ows']
+  const paths = ['/api/v2/nope', '/api/v2/nope/', '/api/v2/users/not-a-number', '/api/v2/resources/999999999', '/api/v3/', '/nope', '/geoserver/nope']
 
   it('answer 404 with the JSON detail body of spec 1.8', async () => {
     for (const path of paths) {

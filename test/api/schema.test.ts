@@ -7,7 +7,7 @@ let yamlDoc: any
 let jsonDoc: any
 
 /** Keys an item may lack depending on the caller or the data (spec 3.1 and 10, item 9). */
-const CONDITIONAL_RESOURCE_KEYS = ['favorite', 'links']
+const CONDITIONAL_RESOURCE_KEYS = ['favorite']
 
 beforeAll(async () => {
   server = await startTestServer({ resources: 150 })

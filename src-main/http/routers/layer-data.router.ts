@@ -119,6 +119,10 @@ export function layerDataRouter(s: Services): Router {
     res.json(await s.backup.restore(callerOf(res), req))
   })
 
+  router.get('/api/v2/mapshelf/resources/:id/links', async (req, res) => {
+    res.json({ links: await s.resources.allLinks(callerOf(res), idParam(req.params.id)) })
+  })
+
   router.get('/api/v2/mapshelf/resources/:id/history', async (req, res) => {
     res.json({ history: await s.history.history(callerOf(res), idParam(req.params.id)) })
   })

@@ -6,6 +6,9 @@ import { NotFound } from '../../errors'
 import { openApiDocument } from '../openapi'
 import { defaultSld } from '../../ingest/sld'
 
+/** The GeoNode release whose API this server speaks. */
+export const GEONODE_VERSION = '3.3.2'
+
 export const API_FAMILIES = [
   'categories', 'documents', 'geoapps', 'geostories', 'groups', 'keywords', 'layers', 'maps', 'owners', 'regions',
   'resources', 'tkeywords', 'upload-size-limits', 'uploads', 'users'
@@ -36,8 +39,15 @@ export function miscRouter(deps: { db: Db; version: string }): Router {
     res.type('application/vnd.oai.openapi').send(schema().yaml)
   })
 
+  // GeoNode's version, bare: clients such as QGIS's GeoNode plugin read it as a version number to
+  // choose the API they speak. Mapshelf's own version is in the X-Mapshelf-Version header of every
+  // answer and at /api/v2/mapshelf/version.
   router.get('/version.txt', (_req, res) => {
-    res.type('text/plain').send(`Mapshelf ${deps.version} (GeoNode API v2, 3.3.2 compatible)\n`)
+    res.type('text/plain').send(GEONODE_VERSION)
+  })
+
+  router.get('/api/v2/mapshelf/version', (_req, res) => {
+    res.json({ mapshelf: deps.version, geonode: GEONODE_VERSION, api: 'v2' })
   })
 
   router.get('/styles/:file', async (req, res) => {

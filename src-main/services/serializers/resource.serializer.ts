@@ -7,6 +7,7 @@ import { findUsersByIds, membersOf } from '../../db/repositories/user.repository
 import type { GeoappRow, LayerRow, ResourceRow, UserRow } from '../../db/schema'
 import type { Caller } from '../caller'
 import { type UrlContext, absolute, parseJson, rawText, userDto } from './common'
+import { API_LINK_TYPES, OWS_PATH, resourceLinks } from './links'
 
 export type ResourceEndpoint = 'resources' | 'layers' | 'maps' | 'documents' | 'geoapps' | 'geostories'
 
@@ -213,14 +214,10 @@ export async function renderResources(ctx: RenderContext, ids: number[], options
       link: absolute(ctx, `api/v2/${options.endpoint}/${row.id}`)
     }
     if (favorites) dto.favorite = favorites.has(id)
-    const resourceLinks: LinkDto[] = (links.get(id) ?? []).map((l: LinkDto) => ({
-      extension: l.extension,
-      link_type: l.link_type,
-      name: l.name,
-      mime: l.mime,
-      url: absolute(ctx, l.url)
-    }))
-    if (resourceLinks.length > 0) dto.links = resourceLinks
+    // GeoNode 3.3's serializer lists only the service, image and metadata links; the rest (data
+    // downloads, originals, the page) are at /api/v2/mapshelf/resources/{pk}/links.
+    const listed: LinkDto[] = [...resourceLinks(ctx, row, layer), ...storedLinks(ctx, links.get(id))].filter((l) => API_LINK_TYPES.has(l.link_type))
+    if (listed.length > 0) dto.links = listed
     if (metadata) {
       dto.metadata = (metadata.get(id) ?? []).map((m: { id: number; metadata: string }) => ({
         id: m.id,
@@ -230,6 +227,11 @@ export async function renderResources(ctx: RenderContext, ids: number[], options
     if (extras) Object.assign(dto, extras(row, deferred))
     return dto
   })
+}
+
+/** Links kept with a resource (imported with it), beside the ones derived from it. */
+export function storedLinks(ctx: UrlContext, rows: LinkDto[] | undefined): LinkDto[] {
+  return (rows ?? []).map((l) => ({ extension: l.extension, link_type: l.link_type, name: l.name, mime: l.mime, url: absolute(ctx, l.url) }))
 }
 
 function ids0(values: (number | null)[]): number[] {
@@ -272,7 +274,7 @@ async function loadTypedExtras(ctx: RenderContext, rows: ResourceRow[], layers: 
           styles: (styles.get(row.id) ?? []).map((s: any) => styleDto(ctx, s)),
           attribute_set: (attributes.get(row.id) ?? []).map(attributeDto),
           ptype: layer.ptype,
-          ows_url: null,
+          ows_url: absolute(ctx, OWS_PATH),
           upload_session: layer.upload_session_id
         }
       }
