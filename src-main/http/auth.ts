@@ -26,6 +26,31 @@ export function callerOf(res: Response): Caller {
 }
 
 /**
+ * Who is asking for a password check, as far as the sign-in throttle needs to tell parties apart:
+ * failures count per account and party, so that a lock-out made by one party does not stop
+ * another. A desktop server sees every client as 127.0.0.1, so the address tells nothing; what
+ * does:
+ * - `holder:<user id>`: the request already carries a bearer token or session of this catalogue
+ *   (the desktop app's renderer signs in holding the token the shell handed it). Only a party
+ *   that holds a credential of that user gets here, so nobody else can lock it.
+ * - `other-origin`: a browser sent it from a page of another origin (a foreign or `null`
+ *   Origin, or Sec-Fetch-Site saying so): a cross-site form or script. A page cannot forge these
+ *   headers, so its failures never lock out the app or local clients.
+ * - `same-origin`: a page served by this server (the GUI in a browser) without a credential.
+ * - `direct`: no browser headers at all: scripts and desktop clients (QGIS, curl, sync).
+ * Guessing stays slow on every path: each party gets MAX_FAILURES tries per window per account,
+ * and a party of its own only comes with a credential of the catalogue.
+ */
+export function signInParty(req: Request, caller: Caller): string {
+  if (caller.authenticated && (caller.via === 'bearer' || caller.via === 'session')) return `holder:${caller.userId}`
+  const origin = req.get('origin')
+  if (origin !== undefined) return origin.toLowerCase() === `${req.protocol}://${req.get('host') ?? ''}`.toLowerCase() ? 'same-origin' : 'other-origin'
+  const site = req.get('sec-fetch-site')
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') return 'other-origin'
+  return 'direct'
+}
+
+/**
  * Session, Basic, then Bearer (GeoNode's order). A bad Basic password is a 403; an unknown bearer
  * token is ignored (the caller stays anonymous); a session write needs the CSRF header.
  */
@@ -38,7 +63,7 @@ export function authenticate(auth: AuthService, system: SystemIds): RequestHandl
       const decoded = Buffer.from(value, 'base64').toString('utf8')
       const at = decoded.indexOf(':')
       if (at < 0) throw new NotAuthenticated('Invalid basic header. No credentials provided.')
-      res.locals.caller = await auth.basic(decoded.slice(0, at), decoded.slice(at + 1))
+      res.locals.caller = await auth.basic(decoded.slice(0, at), decoded.slice(at + 1), signInParty(req, res.locals.caller))
       return next()
     }
     // oauthlib also takes the token from the query string or a form body.

@@ -70,21 +70,24 @@ export function createAuthService(deps: { db: Db; clock: Clock; config: Config; 
     }
   }
 
-  async function checkPassword(username: string, password: string): Promise<UserRow | undefined> {
-    throttle.assertAllowed(username)
+  /**
+   * The user whose password this is, or undefined. Failures count per account and party (who is
+   * asking, see `signInParty` in http/auth.ts), and only for accounts that exist: a password tried
+   * on no one guesses nothing, and made-up names cannot fill the throttle's table.
+   */
+  async function checkPassword(username: string, password: string, party: string): Promise<UserRow | undefined> {
     const user = await findUserByUsername(db, username)
-    if (!user || user.id === -1 || !user.password_hash) {
-      throttle.failed(username)
-      return undefined
-    }
+    if (!user || user.id === -1 || !user.password_hash) return undefined
+    const throttleKey = `${user.id}\0${party}`
+    throttle.assertAllowed(throttleKey)
     const key = sha256(`${username}\0${password}`)
     const cached = basicCache.get(key)
     if (cached && cached.hash === user.password_hash && cached.expires > clock.epochMs()) return user
     if (!verifyPassword(password, user.password_hash)) {
-      throttle.failed(username)
+      throttle.failed(throttleKey)
       return undefined
     }
-    throttle.succeeded(username)
+    throttle.succeeded(throttleKey)
     if (basicCache.size >= BASIC_CACHE_MAX) basicCache.delete(basicCache.keys().next().value as string)
     basicCache.set(key, { hash: user.password_hash, expires: clock.epochMs() + BASIC_CACHE_TTL_MS })
     return user
@@ -115,12 +118,12 @@ export function createAuthService(deps: { db: Db; clock: Clock; config: Config; 
 
   return {
     /** HTTP Basic: bad credentials and inactive users are 403, as on GeoNode (spec 1.2). */
-    async basic(username: string, password: string): Promise<Caller> {
+    async basic(username: string, password: string, party: string): Promise<Caller> {
       const key = sha256(`${username}\0${password}`)
       const generation = await tokens.findAuthGeneration(db)
       const resolved = basicCallers.get(key)
       if (resolved && resolved.generation === generation && resolved.expires > clock.epochMs()) return resolved.caller
-      const user = await checkPassword(username, password)
+      const user = await checkPassword(username, password, party)
       if (!user) throw new NotAuthenticated('Invalid username/password.')
       if (user.is_active !== 1) throw new NotAuthenticated('User inactive or deleted.')
       const caller = await callerFor(user, 'basic')
@@ -156,8 +159,8 @@ export function createAuthService(deps: { db: Db; clock: Clock; config: Config; 
     },
 
     /** Signs a user in for a browser session (cookie `sessionid` plus a CSRF token). */
-    async login(username: string, password: string): Promise<{ sessionId: string; csrf: string; caller: Caller }> {
-      const user = await checkPassword(username, password)
+    async login(username: string, password: string, party: string): Promise<{ sessionId: string; csrf: string; caller: Caller }> {
+      const user = await checkPassword(username, password, party)
       if (!user || user.is_active !== 1) throw new NotAuthenticated('Invalid username/password.')
       const { token, csrf } = await issue(user.id, 'session', 'read write')
       return { sessionId: token, csrf: csrf as string, caller: await callerFor(user, 'session', token) }
@@ -175,10 +178,10 @@ export function createAuthService(deps: { db: Db; clock: Clock; config: Config; 
       if (record) await tokens.deleteToken(db, record.id)
     },
 
-    async passwordGrant(username: string | undefined, password: string | undefined, scope: string | undefined, clientId?: string): Promise<TokenGrant> {
+    async passwordGrant(username: string | undefined, password: string | undefined, scope: string | undefined, party: string, clientId?: string): Promise<TokenGrant> {
       if (!username) throw new GrantError('invalid_request', 'Request is missing username parameter.')
       if (!password) throw new GrantError('invalid_request', 'Request is missing password parameter.')
-      const user = await checkPassword(username, password)
+      const user = await checkPassword(username, password, party)
       if (!user || user.is_active !== 1) throw new GrantError('invalid_grant', 'Invalid credentials given.')
       return grant(user, scope?.trim() || 'read write', clientId)
     },

@@ -1,6 +1,6 @@
 import { TooManyRequests } from '../errors'
 
-/** Failed sign-ins per account allowed within the window before the account is locked for a while. */
+/** Failed sign-ins per key allowed within the window before the key is locked for a while. */
 export const MAX_FAILURES = 10
 export const WINDOW_MS = 5 * 60_000
 export const LOCK_MS = 5 * 60_000
@@ -14,10 +14,11 @@ interface Entry {
 
 /**
  * Slows password guessing on every path that checks a password (Basic, the password grant,
- * session sign-in): after MAX_FAILURES failures within WINDOW_MS, every attempt for that account
- * answers 429 for LOCK_MS, the right password included. A desktop server sees every client as
- * 127.0.0.1, so the key is the account, not the address. Credentials already verified (a cached
- * Basic caller, an issued token) keep working.
+ * session sign-in): after MAX_FAILURES failures within WINDOW_MS, every attempt under that key
+ * answers 429 for LOCK_MS, the right password included. Credentials already verified (a cached
+ * Basic caller, an issued token) keep working. The caller chooses the key: the auth service
+ * counts an account per party (see `signInParty` in http/auth.ts), so a lock-out made by
+ * others does not lock out the account's owner.
  *
  * Memory is bounded without forgetting locks: when the table is full, entries that no longer
  * count go first, then the oldest unlocked ones; a live lock stays until it expires, whatever
@@ -36,15 +37,14 @@ export class SignInThrottle {
     return this.entries.size
   }
 
-  assertAllowed(account: string): void {
-    const entry = this.entries.get(account.toLowerCase())
+  assertAllowed(key: string): void {
+    const entry = this.entries.get(key)
     if (!entry || entry.lockedUntil <= this.now()) return
     const seconds = Math.ceil((entry.lockedUntil - this.now()) / 1000)
     throw new TooManyRequests(`Too many failed sign-ins for this account; try again in ${seconds} seconds.`, seconds)
   }
 
-  failed(account: string): void {
-    const key = account.toLowerCase()
+  failed(key: string): void {
     const now = this.now()
     const entry = this.entries.get(key) ?? { times: [], lockedUntil: 0 }
     entry.times = entry.times.filter((t) => t > now - WINDOW_MS)
@@ -57,8 +57,8 @@ export class SignInThrottle {
     this.entries.set(key, entry)
   }
 
-  succeeded(account: string): void {
-    this.entries.delete(account.toLowerCase())
+  succeeded(key: string): void {
+    this.entries.delete(key)
   }
 
   /**

@@ -42,6 +42,8 @@ export const useSessionStore = defineStore('session', () => {
     signingIn.value = true
     error.value = ''
     try {
+      // Holding the shell's token, the app's sign-ins are counted apart from anyone else's failures.
+      if (window.mapshelf?.token) client.setCredentials({ kind: 'bearer', token: window.mapshelf.token })
       const token = await client.signIn(username, password)
       sessionStorage.setItem(TOKEN_KEY, token)
       await loadUser()

@@ -2,7 +2,7 @@ import { Router } from 'express'
 import { LoginRequest, TokenRequest } from '../../../src-shared/api/schemas'
 import type { Services } from '../../composition'
 import { GrantError } from '../../services/auth.service'
-import { callerOf } from '../auth'
+import { callerOf, signInParty } from '../auth'
 import { validate } from '../../validate'
 
 /** OAuth2 token endpoint, user info, and session sign-in for browser clients. */
@@ -20,7 +20,7 @@ export function authRouter(s: Services): Router {
     try {
       const grant =
         body.grant_type === 'password'
-          ? await s.auth.passwordGrant(body.username, body.password, body.scope, body.client_id)
+          ? await s.auth.passwordGrant(body.username, body.password, body.scope, signInParty(req, callerOf(res)), body.client_id)
           : await s.auth.refreshGrant(body.refresh_token, body.client_id)
       res.json(grant)
     } catch (error) {
@@ -100,7 +100,7 @@ export function authRouter(s: Services): Router {
 
   router.post('/account/login', async (req, res) => {
     const body = validate(LoginRequest, req.body)
-    const session = await s.auth.login(body.username, body.password)
+    const session = await s.auth.login(body.username, body.password, signInParty(req, callerOf(res)))
     const cookie = 'Path=/; SameSite=Strict'
     res.append('Set-Cookie', `sessionid=${session.sessionId}; HttpOnly; ${cookie}`)
     res.append('Set-Cookie', `csrftoken=${session.csrf}; ${cookie}`)
