@@ -17,11 +17,23 @@ function requireAdmin(caller: Caller): void {
   if (!isAdmin(caller)) throw new PermissionDenied()
 }
 
+/**
+ * What staff may not do, as on GeoNode/Django: only a superuser makes a superuser or changes one
+ * (profile, password, flags, deletion). Staff administer every other account (create, edit, set
+ * passwords, grant or take staff status, deactivate, delete) and the groups, but never reach
+ * superuser power, neither their own nor through a superuser's account. `target` is the account
+ * changed (none when creating); `grantsSuperuser` whether the request sets is_superuser to true.
+ */
+function requireSuperuserPower(caller: Caller, target: { is_superuser: number } | undefined, grantsSuperuser: boolean): void {
+  if (caller.superuser) return
+  if (target?.is_superuser === 1) throw new PermissionDenied('Only a superuser can change a superuser.')
+  if (grantsSuperuser) throw new PermissionDenied('Only a superuser can grant superuser status.')
+}
+
 const flag = (value: boolean | undefined) => (value === undefined ? undefined : value ? 1 : 0)
 
 export type AccountService = ReturnType<typeof createAccountService>
 
-/** Users and groups administration (spec 2.3, 2.4): superusers and staff; managers may PATCH their group. */
 /** A group (its Django group named by the slug) and its profile; answers the profile's id. */
 export async function insertGroup(
   trx: Transaction<Database>,
@@ -37,6 +49,10 @@ export async function insertGroup(
   return profile.id
 }
 
+/**
+ * Users and groups administration (spec 2.3, 2.4): superusers and staff, staff short of superuser
+ * power (see requireSuperuserPower); managers may PATCH their group and change its members.
+ */
 export function createAccountService(deps: { db: Db; clock: Clock; system: SystemIds; users: UserService }) {
   const { db, clock, system, users } = deps
 
@@ -82,6 +98,7 @@ export function createAccountService(deps: { db: Db; clock: Clock; system: Syste
       requireAdmin(caller)
       const input = validate(UserWrite, body)
       if (!input.username) throw new ValidationError({ username: ['This field is required.'] })
+      requireSuperuserPower(caller, undefined, input.is_superuser === true)
       await usernameFree(input.username)
       const now = clock.now()
       const id = await db.transaction().execute(async (trx) => {
@@ -107,6 +124,7 @@ export function createAccountService(deps: { db: Db; clock: Clock; system: Syste
       const target = await db.selectFrom('users').select(['id', 'is_superuser']).where('id', '=', id).executeTakeFirst()
       if (!target) throw new NotFound()
       if (id === -1) throw new ValidationError({ non_field_errors: ['AnonymousUser cannot be changed.'] })
+      requireSuperuserPower(caller, target, input.is_superuser === true)
       await usernameFree(input.username, id)
       const columns = userColumns(input)
       if (Object.keys(columns).length > 0) {
@@ -125,10 +143,11 @@ export function createAccountService(deps: { db: Db; clock: Clock; system: Syste
 
     async deleteUser(caller: Caller, id: number): Promise<void> {
       requireAdmin(caller)
-      const target = await db.selectFrom('users').select(['id', 'username']).where('id', '=', id).executeTakeFirst()
+      const target = await db.selectFrom('users').select(['id', 'username', 'is_superuser']).where('id', '=', id).executeTakeFirst()
       if (!target) throw new NotFound()
       if (id === -1) throw new ValidationError({ non_field_errors: ['AnonymousUser cannot be deleted.'] })
       if (id === caller.userId) throw new ValidationError({ non_field_errors: ['You cannot delete your own account.'] })
+      requireSuperuserPower(caller, target, false)
       const owned = await db.selectFrom('resources').select((eb) => eb.fn.countAll<number>().as('n')).where('owner_id', '=', id).executeTakeFirstOrThrow()
       if (Number(owned.n) > 0) throw new Conflict(`${target.username} owns ${owned.n} resources; give them another owner first.`)
       await db.transaction().execute(async (trx) => {

@@ -6,7 +6,7 @@ import type { Clock } from '../clock'
 import { NotAuthenticated, PermissionDenied, ValidationError } from '../errors'
 import type { DataFolder } from '../ingest/data-folder'
 import { receiveMultipart } from '../ingest/multipart'
-import { type Caller, isAdmin } from './caller'
+import type { Caller } from './caller'
 
 /** Where a restore made while the server runs waits for the next start (beside the data folder). */
 export const pendingRestoreDir = (dataDir: string) => `${dataDir}.pending-restore`
@@ -27,22 +27,26 @@ export function applyPendingRestore(dataDir: string, now: Date): string | null {
 export type BackupService = ReturnType<typeof createBackupService>
 
 /**
- * Backup and restore from the GUI (administrators): a consistent snapshot to download while the
+ * Backup and restore from the GUI (superusers): a consistent snapshot to download while the
  * server runs, and a restore that is checked in full, staged beside the data folder and switched
  * to at the next start (a running catalogue cannot be swapped from under its own connections).
  */
 export function createBackupService(deps: { dataDir: string; folder: DataFolder; clock: Clock }) {
   const { dataDir, folder, clock } = deps
 
-  function assertAdmin(caller: Caller): void {
+  /**
+   * Superusers only: a backup holds every password hash, the signing keys and the sealed sync
+   * credentials, and a restore replaces every account; staff would reach superuser power by either.
+   */
+  function assertSuperuser(caller: Caller): void {
     if (!caller.authenticated) throw new NotAuthenticated()
-    if (!isAdmin(caller)) throw new PermissionDenied('Only administrators back up and restore the catalogue.')
+    if (!caller.superuser) throw new PermissionDenied('Only superusers back up and restore the catalogue.')
   }
 
   return {
     /** A backup file in a folder of its own under tmp/; the caller sends it and removes the folder. */
     async backup(caller: Caller): Promise<{ path: string; dir: string; name: string }> {
-      assertAdmin(caller)
+      assertSuperuser(caller)
       const dir = folder.newUploadDir()
       const name = `mapshelf-backup-${new Date(clock.epochMs()).toISOString().slice(0, 19).replace(/[:T]/g, '-')}.zip`
       const path = join(dir, name)
@@ -62,7 +66,7 @@ export function createBackupService(deps: { dataDir: string; folder: DataFolder;
 
     /** Checks and stages an uploaded backup (`backup` part) for the next start. */
     async restore(caller: Caller, req: IncomingMessage): Promise<{ staged: true; resources: number; created: string; message: string }> {
-      assertAdmin(caller)
+      assertSuperuser(caller)
       const dir = folder.newUploadDir()
       try {
         const form = await receiveMultipart(req, dir, { maxTotalBytes: 64 * 1024 ** 3, maxFiles: 1, maxFieldBytes: 1024 })
