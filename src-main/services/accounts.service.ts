@@ -6,6 +6,7 @@ import type { Clock } from '../clock'
 import type { Db } from '../db/database'
 import type { Database } from '../db/schema'
 import { slugify } from '../db/reference-data'
+import { deleteTokensOfUser, tokenHash } from '../db/repositories/token.repository'
 import { Conflict, NotFound, PermissionDenied, ValidationError } from '../errors'
 import { validate } from '../validate'
 import { type Caller, type SystemIds, isAdmin } from './caller'
@@ -28,6 +29,17 @@ function requireSuperuserPower(caller: Caller, target: { is_superuser: number } 
   if (caller.superuser) return
   if (target?.is_superuser === 1) throw new PermissionDenied('Only a superuser can change a superuser.')
   if (grantsSuperuser) throw new PermissionDenied('Only a superuser can grant superuser status.')
+}
+
+/**
+ * The token or session a user is changing their own password with: it survives the change, as a
+ * Django session does (update_session_auth_hash); every other token and session of theirs is
+ * revoked, refresh tokens with them. A password set by someone else revokes them all, and so does
+ * deactivation; deleting a user takes theirs with the row.
+ */
+function ownCredential(caller: Caller, userId: number): string | undefined {
+  const own = caller.userId === userId && (caller.via === 'bearer' || caller.via === 'session') && caller.credential
+  return own ? tokenHash(own) : undefined
 }
 
 const flag = (value: boolean | undefined) => (value === undefined ? undefined : value ? 1 : 0)
@@ -136,6 +148,8 @@ export function createAccountService(deps: { db: Db; clock: Clock; system: Syste
             .execute()
           const superusers = await trx.selectFrom('users').select('id').where('is_superuser', '=', 1).where('is_active', '=', 1).execute()
           if (superusers.length === 0) throw new ValidationError({ is_superuser: ['The catalogue needs at least one active superuser.'] })
+          if (input.is_active === false) await deleteTokensOfUser(trx, id)
+          else if (input.password !== undefined) await deleteTokensOfUser(trx, id, ownCredential(caller, id))
         })
       }
       return users.get(id)

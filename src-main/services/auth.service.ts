@@ -33,9 +33,19 @@ export class GrantError extends Error {
 const BASIC_CACHE_TTL_MS = 60_000
 const BASIC_CACHE_MAX = 1000
 const BEARER_CACHE_MAX = 5000
+/**
+ * A refresh token works for this long after it was issued (or for the access token's lifetime, if
+ * longer); each refresh issues a new one. Long enough that a desktop client used monthly keeps
+ * its sign-in, short enough that a leaked one dies on its own.
+ */
+export const REFRESH_LIFETIME_MS = 30 * 24 * 3600_000
+/** Expired tokens are deleted at start and when tokens are issued, at most this often. */
+const CLEAN_UP_EVERY_MS = 60_000
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex')
 const randomToken = () => randomBytes(24).toString('base64url')
+/** An instant in the format of the rows' `created` (and of Clock.now()), microseconds included. */
+const createdFormat = (epochMs: number) => `${new Date(epochMs).toISOString().slice(0, 23)}000Z`
 
 export type AuthService = ReturnType<typeof createAuthService>
 
@@ -93,19 +103,36 @@ export function createAuthService(deps: { db: Db; clock: Clock; config: Config; 
     return user
   }
 
-  async function issue(userId: number, kind: 'bearer' | 'session', scope: string) {
+  const refreshLifetimeMs = Math.max(REFRESH_LIFETIME_MS, config.tokenLifetimeSeconds * 1000)
+  /** `created` of the oldest refresh token still valid. */
+  const refreshIssuedAfter = () => createdFormat(clock.epochMs() - refreshLifetimeMs)
+
+  let cleanedUpAt = Number.NEGATIVE_INFINITY
+  async function cleanUp(): Promise<void> {
+    const now = clock.epochMs()
+    if (now - cleanedUpAt < CLEAN_UP_EVERY_MS) return
+    await tokens.deleteExpiredTokens(db, new Date(now).toISOString(), refreshIssuedAfter())
+    cleanedUpAt = now
+  }
+  // At start; a failure here is tried again at the next issue.
+  void cleanUp().catch(() => undefined)
+
+  /** A bearer token (with a refresh token when the caller will hand one out) or a session. */
+  async function issue(userId: number, kind: 'bearer' | 'session', scope: string, withRefresh = kind === 'bearer') {
+    await cleanUp()
     const token = randomToken()
-    const refresh = kind === 'bearer' ? randomToken() : null
+    const refresh = withRefresh ? randomToken() : null
     const csrf = kind === 'session' ? randomToken() : null
     const expires = new Date(clock.epochMs() + config.tokenLifetimeSeconds * 1000).toISOString()
     await tokens.insertToken(db, {
-      token_hash: sha256(token),
-      refresh_hash: refresh ? sha256(refresh) : null,
+      token_hash: tokens.tokenHash(token),
+      refresh_hash: refresh ? tokens.tokenHash(refresh) : null,
       user_id: userId,
       kind,
       scope,
       csrf_token: csrf,
-      expires
+      expires,
+      created: clock.now()
     })
     return { token, refresh, csrf }
   }
@@ -134,7 +161,7 @@ export function createAuthService(deps: { db: Db; clock: Clock; config: Config; 
 
     /** A bearer token; an unknown or expired one is simply not accepted (undefined). */
     async bearer(token: string): Promise<{ caller: Caller; scope: string; expiresInMs: number } | undefined> {
-      const hash = sha256(token)
+      const hash = tokens.tokenHash(token)
       const generation = await tokens.findAuthGeneration(db)
       const cached = bearerCache.get(hash)
       if (cached && cached.generation === generation && cached.expires > clock.epochMs()) {
@@ -152,7 +179,7 @@ export function createAuthService(deps: { db: Db; clock: Clock; config: Config; 
     },
 
     async session(sessionId: string): Promise<{ caller: Caller; csrf: string } | undefined> {
-      const record = await tokens.findTokenByHash(db, sha256(sessionId))
+      const record = await tokens.findTokenByHash(db, tokens.tokenHash(sessionId))
       if (!record || record.kind !== 'session') return undefined
       const user = await activeUserForToken(record)
       return user ? { caller: await callerFor(user, 'session', sessionId), csrf: record.csrf_token ?? '' } : undefined
@@ -173,8 +200,8 @@ export function createAuthService(deps: { db: Db; clock: Clock; config: Config; 
     },
 
     async logout(credential: string): Promise<void> {
-      bearerCache.delete(sha256(credential))
-      const record = await tokens.findTokenByHash(db, sha256(credential))
+      bearerCache.delete(tokens.tokenHash(credential))
+      const record = await tokens.findTokenByHash(db, tokens.tokenHash(credential))
       if (record) await tokens.deleteToken(db, record.id)
     },
 
@@ -188,18 +215,21 @@ export function createAuthService(deps: { db: Db; clock: Clock; config: Config; 
 
     async refreshGrant(refreshToken: string | undefined, clientId?: string): Promise<TokenGrant> {
       if (!refreshToken) throw new GrantError('invalid_request', 'Request is missing refresh_token parameter.')
-      const record = await tokens.findTokenByRefreshHash(db, sha256(refreshToken))
+      const record = await tokens.findTokenByRefreshHash(db, tokens.tokenHash(refreshToken))
       const user = record && (await findUserById(db, record.user_id))
-      if (!record || !user || user.is_active !== 1) throw new GrantError('invalid_grant')
+      if (!record || !user || user.is_active !== 1 || record.created < refreshIssuedAfter()) throw new GrantError('invalid_grant')
       await tokens.deleteToken(db, record.id)
       // The refreshed access token is only known by its row here, not by its hash: forget them all.
       bearerCache.clear()
       return grant(user, record.scope, clientId)
     },
 
-    /** A token for a user who is already authenticated (user info answers with one). */
+    /**
+     * A token for a user who is already authenticated (user info answers with one; the desktop
+     * shell hands one to its renderer). No refresh token: nobody would receive it.
+     */
     async tokenFor(userId: number): Promise<string> {
-      return (await issue(userId, 'bearer', 'read write')).token
+      return (await issue(userId, 'bearer', 'read write', false)).token
     },
 
     callerFor,
