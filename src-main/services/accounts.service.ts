@@ -5,6 +5,7 @@ import { GroupWrite, MembershipRequest, UserWrite } from '../../src-shared/api/s
 import type { Clock } from '../clock'
 import type { Db } from '../db/database'
 import type { Database } from '../db/schema'
+import { nextId } from '../db/id-sequences'
 import { slugify } from '../db/reference-data'
 import { deleteTokensOfUser, tokenHash } from '../db/repositories/token.repository'
 import { Conflict, NotFound, PermissionDenied, ValidationError } from '../errors'
@@ -52,10 +53,10 @@ export async function insertGroup(
   group: { slug: string; title: string; description: string; email: string | null; access: 'public' | 'public-invite' | 'private'; logo: string | null },
   now: string
 ): Promise<number> {
-  const made = await trx.insertInto('auth_groups').values({ name: group.slug, created: now, last_updated: now }).returning('id').executeTakeFirstOrThrow()
+  const made = await trx.insertInto('auth_groups').values({ id: nextId('auth_groups'), name: group.slug, created: now, last_updated: now }).returning('id').executeTakeFirstOrThrow()
   const profile = await trx
     .insertInto('group_profiles')
-    .values({ uuid: randomUUID(), group_id: made.id, title: group.title, slug: group.slug, description: group.description, email: group.email, access: group.access, logo: group.logo, created: now, last_updated: now })
+    .values({ id: nextId('group_profiles'), uuid: randomUUID(), group_id: made.id, title: group.title, slug: group.slug, description: group.description, email: group.email, access: group.access, logo: group.logo, created: now, last_updated: now })
     .returning('id')
     .executeTakeFirstOrThrow()
   return profile.id
@@ -116,7 +117,7 @@ export function createAccountService(deps: { db: Db; clock: Clock; system: Syste
       const id = await db.transaction().execute(async (trx) => {
         const created = await trx
           .insertInto('users')
-          .values({ uuid: randomUUID(), username: input.username as string, ...userColumns(input), created: now, last_updated: now, date_joined: now })
+          .values({ id: nextId('users'), uuid: randomUUID(), username: input.username as string, ...userColumns(input), created: now, last_updated: now, date_joined: now })
           .returning('id')
           .executeTakeFirstOrThrow()
         // New users join contributors (the add_resource capability) and registered members.

@@ -50,13 +50,13 @@ export function bootstrapCatalogue(sqlite: Sqlite.Database, options: { adminPass
     if (!hasSuperuser) {
       const password = options.adminPassword ?? randomBytes(12).toString('base64url')
       if (!options.adminPassword) generatedAdminPassword = password
-      const taken = sqlite.prepare('SELECT 1 FROM users WHERE id = ?').get(ADMIN_USER_ID) !== undefined
+      // ADMIN_USER_ID unless that id was ever used: user ids are never reused (ids_never_reused migration).
       sqlite
         .prepare(
           `INSERT INTO users (id, uuid, username, email, password_hash, is_superuser, is_staff, is_active, created, last_updated, date_joined)
-           VALUES (?, ?, 'admin', '', ?, 1, 1, 1, ?, ?, ?)`
+           VALUES ((SELECT max(?, value + 1) FROM id_sequences WHERE name = 'users'), ?, 'admin', '', ?, 1, 1, 1, ?, ?, ?)`
         )
-        .run(taken ? null : ADMIN_USER_ID, randomUUID(), hashPassword(password), now, now, now)
+        .run(ADMIN_USER_ID, randomUUID(), hashPassword(password), now, now, now)
       const adminId = (sqlite.prepare("SELECT id FROM users WHERE username = 'admin'").get() as { id: number }).id
       const join = sqlite.prepare('INSERT OR IGNORE INTO group_members (group_id, user_id, role, created, last_updated) VALUES (?, ?, ?, ?, ?)')
       join.run(system.contributorsGroupId, adminId, 'member', now, now)

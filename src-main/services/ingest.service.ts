@@ -8,6 +8,7 @@ import { PermSpecRequest } from '../../src-shared/api/schemas'
 import { CHANGE } from '../../src-shared/api/permissions'
 import type { Clock } from '../clock'
 import type { Db } from '../db/database'
+import { nextId } from '../db/id-sequences'
 import { callerHolds } from './visibility'
 import type { Database } from '../db/schema'
 import { NotAuthenticated, NotFound, PermissionDenied, UploadRefused, ValidationError } from '../errors'
@@ -194,14 +195,14 @@ export function createIngestService(deps: {
       }
       const created = await trx
         .insertInto('uploads')
-        .values({ uuid: randomUUID(), user_id: caller.userId, name: session.name, state: 'RUNNING', date: now, create_date: now, upload_dir: folder.relative(dir), session: JSON.stringify(session), created: now, last_updated: now })
+        .values({ id: nextId('uploads'), uuid: randomUUID(), user_id: caller.userId, name: session.name, state: 'RUNNING', date: now, create_date: now, upload_dir: folder.relative(dir), session: JSON.stringify(session), created: now, last_updated: now })
         .returning('id')
         .executeTakeFirstOrThrow()
       await trx.updateTable('uploads').set({ import_id: created.id }).where('id', '=', created.id).execute()
       for (const file of form.files.values()) {
         await trx
           .insertInto('upload_files')
-          .values({ upload_id: created.id, name: file.filename, slug: `${created.id}/${file.filename}`, base: file.field === 'base_file' ? 1 : 0, file: folder.relative(file.path), size: file.size, created: now, last_updated: now })
+          .values({ id: nextId('upload_files'), upload_id: created.id, name: file.filename, slug: `${created.id}/${file.filename}`, base: file.field === 'base_file' ? 1 : 0, file: folder.relative(file.path), size: file.size, created: now, last_updated: now })
           .execute()
       }
       return created.id
@@ -280,7 +281,7 @@ export function createIngestService(deps: {
       const attributes = [{ attribute: 'the_geom', attribute_type: layer.geometryType as string }, ...layer.fields.map((f) => ({ attribute: f.name, attribute_type: f.type as string }))]
       await trx
         .insertInto('layer_attributes')
-        .values(attributes.map((a, i) => ({ layer_id: id, attribute: a.attribute, attribute_label: null, attribute_type: a.attribute_type, display_order: i + 1, created: now, last_updated: now })))
+        .values(attributes.map((a, i) => ({ id: nextId('layer_attributes', i), layer_id: id, attribute: a.attribute, attribute_label: null, attribute_type: a.attribute_type, display_order: i + 1, created: now, last_updated: now })))
         .execute()
     }
     const geometry = layer.kind === 'raster' ? 'raster' : /Point/.test(layer.geometryType) ? 'point' : /Line/.test(layer.geometryType) ? 'line' : 'polygon'
@@ -527,7 +528,7 @@ export function createIngestService(deps: {
             const attributes = [{ attribute: 'the_geom', attribute_type: layer.geometryType as string }, ...layer.fields.map((f) => ({ attribute: f.name, attribute_type: f.type as string }))]
             await trx
               .insertInto('layer_attributes')
-              .values(attributes.map((a, i) => ({ layer_id: layerId, attribute: a.attribute, attribute_type: a.attribute_type, display_order: i + 1, created: now, last_updated: now })))
+              .values(attributes.map((a, i) => ({ id: nextId('layer_attributes', i), layer_id: layerId, attribute: a.attribute, attribute_type: a.attribute_type, display_order: i + 1, created: now, last_updated: now })))
               .execute()
           }
           if (current.feature_set_id !== null) await trx.updateTable('feature_sets').set({ state: 'dropped' }).where('id', '=', current.feature_set_id).execute()

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto'
-import { type Transaction, sql } from 'kysely'
+import type { Transaction } from 'kysely'
 import type { z } from 'zod'
 import type { ResourceDto } from '../../src-shared/api/dto'
 import { ANONYMOUS_GROUP, CHANGE, CHANGE_METADATA, CHANGE_PERMISSIONS, DELETE, PUBLISH, applicablePermissions, publicPermissions } from '../../src-shared/api/permissions'
 import { ResourceUpdate } from '../../src-shared/api/schemas'
 import type { Clock } from '../clock'
 import type { Db } from '../db/database'
+import { nextId } from '../db/id-sequences'
 import type { Database } from '../db/schema'
 import { slugify } from '../db/reference-data'
 import { findHeldCodenames } from '../db/repositories/resource-related.repository'
@@ -257,6 +258,7 @@ export function createResourceWriteService(deps: { db: Db; clock: Clock; resourc
       await trx
         .insertInto('map_layers')
         .values({
+          id: nextId('map_layers'),
           uuid: randomUUID(),
           map_id: mapId,
           dataset_id: datasetId,
@@ -387,7 +389,7 @@ export function createResourceWriteService(deps: { db: Db; clock: Clock; resourc
       .insertInto('resources')
       .values({
         // Never a deleted resource's id (see the resource_ids migration).
-        id: sql<number>`(SELECT value + 1 FROM id_sequences WHERE name = 'resources')`,
+        id: nextId('resources'),
         uuid: randomUUID(),
         resource_type: type as 'layer',
         owner_id: ownerId,

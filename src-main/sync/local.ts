@@ -10,6 +10,7 @@ import type { Clock } from '../clock'
 import { parseDrestQuery } from '../query/drest.parse'
 import { type Db, transact } from '../db/database'
 import { featureChunks } from '../db/repositories/feature.repository'
+import { nextId } from '../db/id-sequences'
 import type { Database } from '../db/schema'
 import type { Caller, SystemIds } from '../services/caller'
 import { insertGroup } from '../services/accounts.service'
@@ -170,7 +171,7 @@ export class LocalStore {
     const now = this.deps.clock.now()
     const created = await this.deps.db
       .insertInto('users')
-      .values({ uuid: randomUUID(), username, password_hash: null, is_active: 0, created: now, last_updated: now, date_joined: now })
+      .values({ id: nextId('users'), uuid: randomUUID(), username, password_hash: null, is_active: 0, created: now, last_updated: now, date_joined: now })
       .returning('id')
       .executeTakeFirstOrThrow()
     return created.id

@@ -134,7 +134,7 @@ describe('opening a catalogue file', () => {
 
   it('uses WAL, enforces foreign keys, waits on locks, and migrates once', async () => {
     const file = openDatabase(join(dir, 'catalogue.sqlite'))
-    expect(await migrateToLatest(file.db)).toEqual(['2026_11_27_1000_create_catalogue', '2026_11_27_1300_auth_generation', '2026_11_27_1400_layer_data', '2026_11_27_1450_resource_ids', '2026_11_27_1500_sync', '2026_11_27_1700_sync_offline', '2026_11_27_1800_feature_index', '2026_11_27_1900_sync_data_sent', '2026_11_27_2000_sync_binding_lookups'])
+    expect(await migrateToLatest(file.db)).toEqual(['2026_11_27_1000_create_catalogue', '2026_11_27_1300_auth_generation', '2026_11_27_1400_layer_data', '2026_11_27_1450_resource_ids', '2026_11_27_1500_sync', '2026_11_27_1700_sync_offline', '2026_11_27_1800_feature_index', '2026_11_27_1900_sync_data_sent', '2026_11_27_2000_sync_binding_lookups', '2026_11_28_1000_ids_never_reused'])
     expect(file.sqlite.pragma('journal_mode', { simple: true })).toBe('wal')
     expect(file.sqlite.pragma('foreign_keys', { simple: true })).toBe(1)
     expect(file.sqlite.pragma('busy_timeout', { simple: true })).toBeGreaterThanOrEqual(1000)

@@ -8,6 +8,7 @@ import * as syncOffline from './2026_11_27_1700_sync_offline'
 import * as featureIndex from './2026_11_27_1800_feature_index'
 import * as syncDataSent from './2026_11_27_1900_sync_data_sent'
 import * as syncBindingLookups from './2026_11_27_2000_sync_binding_lookups'
+import * as idsNeverReused from './2026_11_28_1000_ids_never_reused'
 
 /** Every migration, listed by hand: a folder-reading provider does not survive bundling. */
 export const migrations: Record<string, Migration> = {
@@ -19,5 +20,6 @@ export const migrations: Record<string, Migration> = {
   '2026_11_27_1700_sync_offline': syncOffline,
   '2026_11_27_1800_feature_index': featureIndex,
   '2026_11_27_1900_sync_data_sent': syncDataSent,
-  '2026_11_27_2000_sync_binding_lookups': syncBindingLookups
+  '2026_11_27_2000_sync_binding_lookups': syncBindingLookups,
+  '2026_11_28_1000_ids_never_reused': idsNeverReused
 }

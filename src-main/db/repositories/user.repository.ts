@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from 'kysely'
+import { nextId } from '../id-sequences'
 import type { Database, NewUserRow, UserRow } from '../schema'
 
 type Executor = Kysely<Database> | Transaction<Database>
@@ -17,7 +18,7 @@ export function findUsersByIds(db: Executor, ids: number[]): Promise<UserRow[]> 
 }
 
 export async function insertUser(db: Executor, row: NewUserRow): Promise<number> {
-  const inserted = await db.insertInto('users').values(row).returning('id').executeTakeFirstOrThrow()
+  const inserted = await db.insertInto('users').values({ id: nextId('users'), ...row }).returning('id').executeTakeFirstOrThrow()
   return inserted.id
 }
 
