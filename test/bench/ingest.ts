@@ -11,7 +11,6 @@ import { request } from 'node:http'
 import { loadavg } from 'node:os'
 import { basename, extname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import autocannon from 'autocannon'
 import Sqlite from 'better-sqlite3'
 import { systemClock } from '../../src-main/clock'
 import { openDatabase } from '../../src-main/db/database'
@@ -21,7 +20,7 @@ import { bootstrapCatalogue } from '../../src-main/services/bootstrap.service'
 import { type ChildServer, startChild } from './children'
 import { viewerFeatureLimit } from '../../src-shared/api/mapshelf'
 import { FIXTURE_DIR, type FixtureFile, geoJsonPoints, shapefileLines } from './ingest-fixtures'
-import { type Sample, type Target, fire, median, percentile, summarise } from './load'
+import { type Sample, type Target, fire, firePaths, median, summarise } from './load'
 import { type SectionContext, fmt, runLines } from './report'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
@@ -163,7 +162,7 @@ function rssSampler(pid: number, ms = 50): { stop(): { peakMb: number; samples: 
   }
 }
 
-async function adminToken(baseUrl: string): Promise<string> {
+export async function adminToken(baseUrl: string): Promise<string> {
   const body = new URLSearchParams({ grant_type: 'password', username: 'admin', password: ADMIN_PASSWORD })
   const response = await fetch(`${baseUrl}/o/token/`, { method: 'POST', body })
   const json = (await response.json()) as { access_token?: string }
@@ -180,7 +179,7 @@ const SIDE_CAR_FIELDS: Record<string, string> = { '.dbf': 'dbf_file', '.shx': 's
  * POST /api/v2/uploads/upload/ as multipart/form-data, each file streamed from disk (node:http,
  * no client timeout: a large ingest answers after minutes). `sentMs` is when the body was sent.
  */
-function upload(baseUrl: string, token: string, paths: string[]): Promise<{ status: number; body: string; ms: number; sentMs: number }> {
+export function upload(baseUrl: string, token: string, paths: string[]): Promise<{ status: number; body: string; ms: number; sentMs: number }> {
   const boundary = `----mapshelf-bench-${Date.now().toString(16)}`
   const parts = paths.map((path, i) => {
     const field = i === 0 ? 'base_file' : (SIDE_CAR_FIELDS[extname(path).toLowerCase()] ?? `file_${i}`)
@@ -221,13 +220,13 @@ function upload(baseUrl: string, token: string, paths: string[]): Promise<{ stat
   })
 }
 
-interface StoredLayer {
+export interface StoredLayer {
   pk: number
   features: number
   extent: [number, number, number, number]
 }
 
-function storedLayer(dataDir: string, uploadId: number): StoredLayer | null {
+export function storedLayer(dataDir: string, uploadId: number): StoredLayer | null {
   const db = new Sqlite(join(dataDir, DATABASE_FILE), { readonly: true, fileMustExist: true })
   try {
     const row = db
@@ -390,46 +389,6 @@ function viewPaths(pk: number, extent: number[], view: View, count: number): str
   })
 }
 
-/** autocannon cycling through `paths` (one per request), latencies from every response. */
-function fireMany(baseUrl: string, paths: string[], headers: Record<string, string>, settings: { connections: number; duration: number }): Promise<Sample> {
-  const times: number[] = []
-  const statuses: Record<string, number> = {}
-  let next = 0
-  const started = performance.now()
-  return new Promise((resolve, reject) => {
-    const options = {
-      url: baseUrl,
-      headers,
-      connections: settings.connections,
-      duration: settings.duration,
-      timeout: 10,
-      requests: [
-        {
-          method: 'GET',
-          path: paths[0],
-          setupRequest: (req: Record<string, unknown>) => ({ ...req, path: paths[next++ % paths.length] })
-        }
-      ]
-    }
-    const instance = autocannon(options as autocannon.Options, (error, result) => {
-      if (error) return reject(error)
-      const sorted = Float64Array.from(times).sort()
-      resolve({
-        p50: percentile(sorted, 0.5),
-        p99: percentile(sorted, 0.99),
-        rps: times.length / ((performance.now() - started) / 1000),
-        requests: times.length,
-        unexpected: Object.fromEntries(Object.entries(statuses).filter(([s]) => s !== '200')),
-        errors: result.errors
-      })
-    })
-    instance.on('response', (_client, status, _bytes, ms) => {
-      times.push(ms)
-      statuses[status] = (statuses[status] ?? 0) + 1
-    })
-  })
-}
-
 function startBare(bytes: number): Promise<ChildServer> {
   return startChild('bare server', [process.execPath, '--import', 'tsx', 'test/bench/bare-server.ts', String(bytes)], { cwd: ROOT })
 }
@@ -463,7 +422,7 @@ async function bboxRows(server: ChildServer, layer: StoredLayer, settings: Inges
         const bareTarget: Target = { url: bare.url, headers: {}, expectedStatus: 200 }
         const load = { connections: settings.connections, duration: settings.duration }
         if (settings.warmup > 0) {
-          await fireMany(server.url, paths, headers, { ...load, duration: settings.warmup })
+          await firePaths(server.url, paths, headers, { ...load, duration: settings.warmup })
           await fire(bareTarget, { ...load, duration: settings.warmup })
         }
         const one: Sample[] = []
@@ -471,8 +430,8 @@ async function bboxRows(server: ChildServer, layer: StoredLayer, settings: Inges
         const b: Sample[] = []
         for (let round = 0; round < settings.rounds; round++) {
           const order = [
-            async () => one.push(await fireMany(server.url, paths, headers, { ...load, connections: 1 })),
-            async () => q.push(await fireMany(server.url, paths, headers, load)),
+            async () => one.push(await firePaths(server.url, paths, headers, { ...load, connections: 1 })),
+            async () => q.push(await firePaths(server.url, paths, headers, load)),
             async () => b.push(await fire(bareTarget, load))
           ]
           if (round % 2 === 1) order.reverse()

@@ -134,3 +134,46 @@ export async function measurePair(
   }
   return { query: summarise(querySamples), bare: summarise(bareSamples) }
 }
+
+/** autocannon cycling through `paths` (one per request), latencies from every response; `expected` is the status counted as success. */
+export function firePaths(baseUrl: string, paths: string[], headers: Record<string, string>, settings: { connections: number; duration: number }, expected = 200): Promise<Sample & { bytes: number }> {
+  const times: number[] = []
+  const statuses: Record<string, number> = {}
+  let next = 0
+  let bytes = 0
+  const started = performance.now()
+  return new Promise((resolve, reject) => {
+    const options = {
+      url: baseUrl,
+      headers,
+      connections: settings.connections,
+      duration: settings.duration,
+      timeout: 10,
+      requests: [
+        {
+          method: 'GET',
+          path: paths[0],
+          setupRequest: (req: Record<string, unknown>) => ({ ...req, path: paths[next++ % paths.length] })
+        }
+      ]
+    }
+    const instance = autocannon(options as autocannon.Options, (error, result) => {
+      if (error) return reject(error)
+      const sorted = Float64Array.from(times).sort()
+      resolve({
+        p50: percentile(sorted, 0.5),
+        p99: percentile(sorted, 0.99),
+        rps: times.length / ((performance.now() - started) / 1000),
+        requests: times.length,
+        unexpected: Object.fromEntries(Object.entries(statuses).filter(([s]) => Number(s) !== expected)),
+        errors: result.errors,
+        bytes: times.length ? bytes / times.length : 0
+      })
+    })
+    instance.on('response', (_client, status, size, ms) => {
+      times.push(ms)
+      bytes += size
+      statuses[status] = (statuses[status] ?? 0) + 1
+    })
+  })
+}

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util'
 import type { SeedParams } from './catalogue'
 import type { IngestSizes } from './ingest'
 import type { SyncSizes } from './sync'
+import type { OgcSettings } from './ogc'
 
 export interface BenchOptions {
   seed: SeedParams
@@ -30,11 +31,15 @@ export interface BenchOptions {
   syncSizes: SyncSizes
   /** Rounds of the sync section, each on fresh copies (medians reported). */
   syncRounds: number
+  /** The OGC section (test/bench/ogc.ts): run it, and whether it is the only section. */
+  ogc: boolean
+  ogcOnly: boolean
+  ogcSettings: OgcSettings
 }
 
 export type BenchMode = 'cache' | 'no-cache'
 
-export const USAGE = `Usage: npm run bench -- [--quick] [--fresh] [--no-cache | --cache-only] [--ingest-only | --no-ingest] [--gui-only | --no-gui] [--sync-only | --no-sync] [--duration S] [--rounds N] [--connections N] [--warmup S] [--ingest-runs N] [--sync-rounds N]
+export const USAGE = `Usage: npm run bench -- [--quick] [--fresh] [--no-cache | --cache-only] [--ingest-only | --no-ingest] [--gui-only | --no-gui] [--sync-only | --no-sync] [--ogc-only | --no-ogc] [--duration S] [--rounds N] [--connections N] [--warmup S] [--ingest-runs N] [--sync-rounds N]
 
   --quick          smoke run: 2,000-resource catalogue, 1 round of 1 s, no warm-up; prints the table
                    without rewriting docs/benchmarks.md
@@ -67,7 +72,14 @@ export const USAGE = `Usage: npm run bench -- [--quick] [--fresh] [--no-cache | 
                    a round); replaces only that section of docs/benchmarks.md. With --quick: 500 resources,
                    20 and 50 edits, one round, and the file is left alone
   --no-sync        skip the sync section (it runs by default, last)
-  --sync-rounds N  rounds of the sync section, medians reported (default 3; --quick 1)`
+  --sync-rounds N  rounds of the sync section, medians reported (default 3; --quick 1)
+  --ogc-only       only the OGC section: Mapshelf's WMS GetMap (points and an elevation model) and WFS
+                   GetFeature beside MapServer 8 and QGIS Server 3.22 (Debian packages, 2 FastCGI
+                   processes each behind lighttpd) on the same 1,000,000 points and 8,000 x 8,000 raster,
+                   1 and 10 clients (about 15 min; data cached under /tmp/mapshelf-bench-ogc); replaces only
+                   that section of docs/benchmarks.md. With --quick: 100,000 points, a 2,000-pixel raster,
+                   one round of 2 s, and the file is left alone
+  --no-ogc         skip the OGC section (it runs by default, after the sync section)`
 
 const FULL: BenchOptions = {
   seed: { resources: 100_000, users: 1_000, groups: 100 },
@@ -87,7 +99,10 @@ const FULL: BenchOptions = {
   sync: true,
   syncOnly: false,
   syncSizes: { catalogue: { resources: 10_000, users: 100, groups: 10 }, remoteEdits: 100, localEdits: 1_000 },
-  syncRounds: 3
+  syncRounds: 3,
+  ogc: true,
+  ogcOnly: false,
+  ogcSettings: { points: 1_000_000, demSize: 8_000, duration: 10, rounds: 3, warmup: 2, processes: 2, port: 18781 }
 }
 
 const QUICK: Partial<BenchOptions> = {
@@ -99,7 +114,8 @@ const QUICK: Partial<BenchOptions> = {
   ingestSizes: { points: 50_000, largeBytes: 10_000_000, shapefileBytes: 5_000_000 },
   ingestRuns: 1,
   syncSizes: { catalogue: { resources: 500, users: 20, groups: 4 }, remoteEdits: 20, localEdits: 50 },
-  syncRounds: 1
+  syncRounds: 1,
+  ogcSettings: { points: 100_000, demSize: 2_000, duration: 2, rounds: 1, warmup: 1, processes: 2, port: 18781 }
 }
 
 function whole(name: string, raw: string | undefined, fallback: number, min: number): number {
@@ -131,6 +147,8 @@ export function parseOptions(argv: string[]): BenchOptions | null {
       'sync-only': { type: 'boolean' },
       'no-sync': { type: 'boolean' },
       'sync-rounds': { type: 'string' },
+      'ogc-only': { type: 'boolean' },
+      'no-ogc': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' }
     }
   })
@@ -139,7 +157,8 @@ export function parseOptions(argv: string[]): BenchOptions | null {
   if (values['ingest-only'] && values['no-ingest']) throw new Error('--ingest-only and --no-ingest exclude each other')
   if (values['gui-only'] && values['no-gui']) throw new Error('--gui-only and --no-gui exclude each other')
   if (values['sync-only'] && values['no-sync']) throw new Error('--sync-only and --no-sync exclude each other')
-  const only = (['ingest-only', 'gui-only', 'sync-only'] as const).filter((flag) => values[flag])
+  if (values['ogc-only'] && values['no-ogc']) throw new Error('--ogc-only and --no-ogc exclude each other')
+  const only = (['ingest-only', 'gui-only', 'sync-only', 'ogc-only'] as const).filter((flag) => values[flag])
   if (only.length > 1) throw new Error(`--${only[0]} and --${only[1]} exclude each other`)
   const base = values.quick ? { ...FULL, ...QUICK } : FULL
   return {
@@ -157,6 +176,8 @@ export function parseOptions(argv: string[]): BenchOptions | null {
     guiOnly: values['gui-only'] === true,
     sync: values['no-sync'] !== true,
     syncOnly: values['sync-only'] === true,
-    syncRounds: whole('sync-rounds', values['sync-rounds'], base.syncRounds, 1)
+    syncRounds: whole('sync-rounds', values['sync-rounds'], base.syncRounds, 1),
+    ogc: values['no-ogc'] !== true,
+    ogcOnly: values['ogc-only'] === true
   }
 }

@@ -191,7 +191,7 @@ function paramsLines(info: RunInfo, rows: Row[]): string[] {
  * the writes when the run measured it; `gui`: the GUI section (between its markers), after that;
  * `sync`: the sync section (test/bench/sync.ts), last before the method.
  */
-export function markdownReport(info: RunInfo, sections: Section[], writes: string, ingest?: string, gui?: string, sync?: string): string {
+export function markdownReport(info: RunInfo, sections: Section[], writes: string, ingest?: string, gui?: string, sync?: string, ogc?: string): string {
   const rows = sections[0]?.rows ?? []
   return [
     '# Mapshelf HTTP benchmark',
@@ -222,6 +222,7 @@ Targets: a single write's p99 at most 15 ms (judged on the one-client row); a bu
     ...(ingest ? [ingest, ''] : []),
     ...(gui ? [gui, ''] : []),
     ...(sync ? [sync, ''] : []),
+    ...(ogc ? [ogc, ''] : []),
     '## Method',
     '',
     METHOD,

@@ -19,6 +19,7 @@ import { type WriteContext, largeWrites, loadedWrites, writeTables } from './wri
 import { INGEST_SECTION_END, INGEST_SECTION_START, type IngestResults, ingestSection, ingestTables, runIngestBench } from './ingest'
 import { type BenchMode, type BenchOptions, USAGE, parseOptions } from './options'
 import { SYNC_SECTION_END, SYNC_SECTION_START, runSyncBench, syncFailed, syncSection, syncTable } from './sync'
+import { OGC_SECTION_END, OGC_SECTION_START, ogcFailed, ogcSection, ogcTable, ogcVerdicts, runOgcBench } from './ogc'
 import { type BenchQuery, type CallerKind, benchQueries, expectedStatus, pickParams } from './queries'
 import { type Row, type RunInfo, type Section, markdownReport, resultsTable, rowFailure, spliceSection } from './report'
 
@@ -263,6 +264,30 @@ async function syncOnly(options: BenchOptions): Promise<number> {
   return failed ? 1 : 0
 }
 
+/** The OGC section: measured, printed, and its markdown; a failure becomes the section's text. */
+async function ogcPart(options: BenchOptions): Promise<{ failed: boolean; markdown: string }> {
+  log('Measuring the OGC rows ...')
+  const started = new Date()
+  try {
+    const results = await runOgcBench(options.ogcSettings, log)
+    log(`\nOGC:\n${ogcTable(results)}\n${ogcVerdicts(results).join('\n')}\n`)
+    const markdown = ogcSection(results, { date: started, machine: machine(), node: process.version, commit: commitLabel(), quick: options.quick })
+    return { failed: ogcFailed(results), markdown }
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error)
+    log(`OGC section FAILED: ${message}`)
+    return { failed: true, markdown: [OGC_SECTION_START, '## OGC services beside MapServer and QGIS Server', '', `**FAIL** (${started.toISOString().slice(0, 16)} UTC): ${message}`, OGC_SECTION_END].join('\n') }
+  }
+}
+
+/** --ogc-only: that section alone; a full run replaces only its part of docs/benchmarks.md. */
+async function ogcOnly(options: BenchOptions): Promise<number> {
+  const { failed, markdown } = await ogcPart(options)
+  if (options.quick) log(`Quick smoke run: ${REPORT_FILE} left unchanged (a full run writes it).`)
+  else spliceReport(markdown, OGC_SECTION_START, OGC_SECTION_END, 'OGC')
+  return failed ? 1 : 0
+}
+
 /** --ingest-only: that section alone; a full run replaces only its part of docs/benchmarks.md. */
 async function ingestOnly(options: BenchOptions): Promise<number> {
   const { results, markdown } = await ingestPart(options)
@@ -280,6 +305,7 @@ async function main(argv: string[]): Promise<number> {
   if (options.ingestOnly) return ingestOnly(options)
   if (options.guiOnly) return guiOnly(options)
   if (options.syncOnly) return syncOnly(options)
+  if (options.ogcOnly) return ogcOnly(options)
   const started = Date.now()
   const catalogue = await ensureCatalogue(options.seed, { fresh: options.fresh, log })
   const params = pickParams(catalogue.databaseFile, catalogue.summary.fixtures)
@@ -317,6 +343,7 @@ async function main(argv: string[]): Promise<number> {
   const ingest = options.ingest ? await ingestPart(options) : null
   const gui = options.gui ? await guiPart(options) : null
   const sync = options.sync ? await syncPart(options) : null
+  const ogc = options.ogc ? await ogcPart(options) : null
   const info: RunInfo = {
     date: new Date(started),
     cpus: machine(),
@@ -340,9 +367,10 @@ async function main(argv: string[]): Promise<number> {
   const ingestMarkdown = ingest?.markdown ?? kept(INGEST_SECTION_START, INGEST_SECTION_END)
   const guiMarkdown = gui?.markdown ?? kept(GUI_SECTION_START, GUI_SECTION_END)
   const syncMarkdown = sync?.markdown ?? kept(SYNC_SECTION_START, SYNC_SECTION_END)
-  writeReport(markdownReport(info, sections, writes, ingestMarkdown, guiMarkdown, syncMarkdown), options)
+  const ogcMarkdown = ogc?.markdown ?? kept(OGC_SECTION_START, OGC_SECTION_END)
+  writeReport(markdownReport(info, sections, writes, ingestMarkdown, guiMarkdown, syncMarkdown, ogcMarkdown), options)
   const failed =
-    sections.some((section) => section.rows.some((row) => rowFailure(row) !== null)) || (ingest !== null && ingestFailed(ingest.results)) || gui?.failed === true || sync?.failed === true
+    sections.some((section) => section.rows.some((row) => rowFailure(row) !== null)) || (ingest !== null && ingestFailed(ingest.results)) || gui?.failed === true || sync?.failed === true || ogc?.failed === true
   return failed ? 1 : 0
 }
 
