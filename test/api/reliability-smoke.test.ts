@@ -42,6 +42,8 @@ describe('reliability smoke', () => {
     expect(result.kinds.map((k) => [k.kind, k.non2xx + k.errors + k.timeouts]), why).toEqual(result.kinds.map((k) => [k.kind, 0]))
     expect(result.lost).toEqual([])
     expect(result.acked.patch + result.acked.setPerms).toBeGreaterThan(0)
+    // Downloads stalled and dropped during the load held nothing: the writes above answered.
+    expect(result.stalledExports).toBeGreaterThan(0)
     // The memory probe answered at each point, with a live heap (the leak verdict of the full run rests on it).
     for (const point of [result.retained.warm, result.retained.mid, result.retained.end]) expect(point?.heapUsedMb).toBeGreaterThan(5)
   })

@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http'
 import autocannon from 'autocannon'
 import type Sqlite from 'better-sqlite3'
 import { ADMIN_PASSWORD, MULTIPART_TYPE, type ServerChild, bearerToken, geojsonUploadBody, openReadonly, percentile, spawnServer } from './common'
@@ -39,6 +40,8 @@ export interface LoadResult {
   serverLog: string[]
   /** Set by the `midway` hook's result (check d uses it for the backup). */
   midway: unknown
+  /** GeoJSON exports of a 50,000-point layer (about 5 MB, more than a socket buffers) read a little, stalled 1–3 s, then dropped, during the run. */
+  stalledExports: number
 }
 
 export interface LoadOptions {
@@ -51,6 +54,33 @@ export interface LoadOptions {
   midway?: (server: ServerChild) => Promise<unknown>
   /** Leave the server running for the caller (it must stop it). */
   keepServer?: (server: ServerChild) => void
+}
+
+/**
+ * Clients that start a large download, read its first bytes, stop reading for a while and then go
+ * away (a browser cancelling a download), one after another until `until`. No request may hold the
+ * catalogue while waiting on such a client: the writes of the load would fail if one did.
+ */
+async function stallDownloads(url: string, path: string, headers: Record<string, string>, until: number): Promise<number> {
+  let stalled = 0
+  while (Date.now() < until) {
+    await new Promise<void>((resolve) => {
+      const req = httpRequest(`${url}${path}`, { headers }, (res) => {
+        res.once('data', () => {
+          res.pause()
+          setTimeout(() => {
+            req.destroy()
+            stalled++
+            resolve()
+          }, 1000 + Math.random() * 2000)
+        })
+        res.once('end', resolve)
+      })
+      req.on('error', () => resolve())
+      req.end()
+    })
+  }
+  return stalled
 }
 
 /** The line test/reliability/gc-probe.mjs prints on SIGUSR2 starts with this. */
@@ -274,6 +304,13 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     }
   }
 
+  // A layer large enough that its export outgrows the socket's buffers, for the stalling clients.
+  const big = await fetch(`${server.url}/api/v2/uploads/upload/`, { method: 'POST', headers: { ...auth, 'content-type': MULTIPART_TYPE }, body: new Uint8Array(geojsonUploadBody('rel-stall', 'rel-load stalled export', 50_000)) })
+  const bigBody = (await big.json()) as { status?: string; id?: number }
+  if (bigBody.status !== 'finished') throw new Error(`the layer for stalled exports did not upload: ${big.status} ${JSON.stringify(bigBody)}`)
+  const found = (await (await fetch(`${server.url}/api/v2/layers?${new URLSearchParams({ 'filter{title}': 'rel-load stalled export' })}`, { headers: auth })).json()) as { layers: { pk: string }[] }
+  const bigLayer = found.layers[0]?.pk
+
   const samples: number[] = []
   const sampler = setInterval(() => {
     const rss = server.rssMb()
@@ -282,6 +319,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const startRss = server.rssMb() ?? Number.NaN
   options.log(`load: ${Object.values(options.split).reduce((a, b) => a + b, 0)} connections for ${options.seconds} s against ${resources} resources (${server.url}, pid ${server.pid}, RSS ${startRss.toFixed(0)} MB)`)
   const runs = (Object.keys(options.split) as KindName[]).filter((k) => options.split[k] > 0).map((kind) => fire(kind, server.url, options.split[kind], options.seconds, requests[kind]))
+  const stallers = bigLayer
+    ? Promise.all([0, 1].map(() => stallDownloads(server.url, `/api/v2/mapshelf/layers/${bigLayer}/export?format=geojson`, auth, Date.now() + options.seconds * 1000 - 2000)))
+    : Promise.reject(new Error('the stalled-export layer has no resource'))
   let midway: Promise<unknown> = Promise.resolve(undefined)
   const midTimer = options.midway ? setTimeout(() => (midway = options.midway!(server)), (options.seconds * 1000) / 4) : null
   const retained: LoadResult['retained'] = { warm: null, mid: null, end: null }
@@ -291,8 +331,10 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   ]
   let kinds: KindResult[]
   let midwayResult: unknown
+  let stalledExports = 0
   try {
     kinds = await Promise.all(runs.map((r) => r.done))
+    stalledExports = (await stallers).reduce((a, b) => a + b, 0)
     retained.end = await probeRetained(server)
     if (midTimer) await new Promise((resolve) => setTimeout(resolve, 10))
     midwayResult = await midway
@@ -328,6 +370,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     acked: { patch: patch.acked.size, setPerms: perms.acked.size, uploads: uploads.acked.size },
     lost,
     serverLog: [...server.stderr],
-    midway: midwayResult
+    midway: midwayResult,
+    stalledExports
   }
 }

@@ -29,7 +29,7 @@ export interface Results {
 const yes = (held: boolean) => (held ? 'yes' : '**NO**')
 
 function loadHeld(load: LoadResult): boolean {
-  return load.failures === 0 && load.lost.length === 0 && !leaked(load)
+  return load.failures === 0 && load.lost.length === 0 && load.stalledExports > 0 && !leaked(load)
 }
 
 /** Retained heap after a full GC grew over the run's second half by more than the allowance (or was not probed). */
@@ -49,7 +49,7 @@ function summaryRows(r: Results): string[] {
   if (r.load) {
     const l = r.load
     rows.push(
-      `| a. mixed load (reads + PATCH, set_perms, uploads) | ${l.totalRequests.toLocaleString('en')} requests, ${l.connections} connections, ${l.seconds} s, ${l.resources.toLocaleString('en')} resources | ${l.failures} non-2xx/errors; ${l.acked.patch + l.acked.setPerms + l.acked.uploads} acknowledged writes, ${l.lost.length} lost; ${retainedText(l)}; RSS ${fmt(l.rss.start, 0)} → ${fmt(l.rss.end, 0)} MB | ${yes(loadHeld(l))} |`
+      `| a. mixed load (reads + PATCH, set_perms, uploads, stalled downloads) | ${l.totalRequests.toLocaleString('en')} requests, ${l.connections} connections, ${l.seconds} s, ${l.resources.toLocaleString('en')} resources; ${l.stalledExports} exports of a 50,000-point layer read a little, stalled 1–3 s and dropped | ${l.failures} non-2xx/errors; ${l.acked.patch + l.acked.setPerms + l.acked.uploads} acknowledged writes, ${l.lost.length} lost; ${retainedText(l)}; RSS ${fmt(l.rss.start, 0)} → ${fmt(l.rss.end, 0)} MB | ${yes(loadHeld(l))} |`
     )
   }
   if (r.kill) {
