@@ -40,7 +40,7 @@ export interface LoadResult {
   serverLog: string[]
   /** Set by the `midway` hook's result (check d uses it for the backup). */
   midway: unknown
-  /** GeoJSON exports of a 50,000-point layer (about 5 MB, more than a socket buffers) read a little, stalled 1–3 s, then dropped, during the run. */
+  /** GeoJSON exports of a 50,000-point layer (about 5 MB, more than a socket buffers hold) read a little, stalled 1–3 s, then dropped, during the run. */
   stalledExports: number
 }
 
