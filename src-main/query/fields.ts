@@ -13,19 +13,24 @@ const b = (expr: string): ScalarField => ({ kind: 'bool', expr })
 const dt = (expr: string): ScalarField => ({ kind: 'datetime', expr })
 const key = (field: ScalarField): ScalarField => ({ ...field, unique: true })
 
-const userFields = {
-  pk: key(i('x.id')),
-  id: key(i('x.id')),
-  username: key(s('x.username')),
-  first_name: s('x.first_name'),
-  last_name: s('x.last_name'),
-  email: s('x.email'),
-  is_superuser: b('x.is_superuser'),
-  is_staff: b('x.is_staff')
-}
+/**
+ * The user fields `/users` lets anyone filter, sort and search on: exactly what its representation
+ * shows (no e-mail). Relations to users expose the same set, so a path through owner, poc or
+ * metadata_author can never read more of a user than `/users` does.
+ */
+const userColumns = (alias: string) => ({
+  pk: i(`${alias}.id`),
+  id: i(`${alias}.id`),
+  username: s(`${alias}.username`),
+  first_name: s(`${alias}.first_name`),
+  last_name: s(`${alias}.last_name`),
+  is_superuser: b(`${alias}.is_superuser`),
+  is_staff: b(`${alias}.is_staff`)
+})
 
 function userRelation(fk: string): RelationField {
-  return { kind: 'relation', many: false, from: 'users x', link: `x.id = ${fk}`, pk: key(i('x.id')), fk, fields: userFields }
+  const fields = { ...userColumns('x'), pk: key(i('x.id')), id: key(i('x.id')), username: key(s('x.username')) }
+  return { kind: 'relation', many: false, from: 'users x', link: `x.id = ${fk}`, pk: key(i('x.id')), fk, fields }
 }
 
 function codeListRelation(table: string, fk: string): RelationField {
@@ -238,16 +243,6 @@ export const geostoryFields: FieldTable = {
   representationOnly: resourceRepresentationOnly,
   deferred: ['data']
 }
-
-const userColumns = (alias: string) => ({
-  pk: i(`${alias}.id`),
-  id: i(`${alias}.id`),
-  username: s(`${alias}.username`),
-  first_name: s(`${alias}.first_name`),
-  last_name: s(`${alias}.last_name`),
-  is_superuser: b(`${alias}.is_superuser`),
-  is_staff: b(`${alias}.is_staff`)
-})
 
 export const userTable: FieldTable = {
   serializer: 'user',
