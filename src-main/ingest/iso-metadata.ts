@@ -224,6 +224,9 @@ function compact<T extends object>(value: T): T {
  */
 export type XmlNode = string | { [key: string]: XmlNode[] | string }
 
+/** Elements nested deeper than this are refused (ISO 19139 and SLD documents stay under 30). */
+export const MAX_XML_DEPTH = 100
+
 const parser = new XMLParser({
   ignoreAttributes: false,
   attributeNamePrefix: '@_',
@@ -234,20 +237,43 @@ const parser = new XMLParser({
   textNodeName: '#text',
   // Also decodes numeric character references (&#38;), which plain processEntities leaves alone.
   htmlEntities: true,
-  isArray: (_name, _path, _isLeaf, isAttribute) => !isAttribute
+  isArray: (_name, _path, _isLeaf, isAttribute) => !isAttribute,
+  maxNestedTags: MAX_XML_DEPTH
 })
+
+// Comments, CDATA, declarations and processing instructions; otherwise a start or end tag, whose
+// quoted attribute values may hold `>`.
+const MARKUP = /<!--[\s\S]*?-->|<!\[CDATA\[[\s\S]*?\]\]>|<[?!][^>]*>|<(\/?)[^\s/>!?][^>"']*(?:(?:"[^"]*"|'[^']*')[^>"']*)*>/g
+
+/** Whether elements of a well-formed document nest deeper than `limit`; counted in one pass, without recursion. */
+function nestsDeeperThan(text: string, limit: number): boolean {
+  let depth = 0
+  for (const match of text.matchAll(MARKUP)) {
+    const tag = match[0]
+    if (tag[1] === '!' || tag[1] === '?') continue
+    if (match[1]) depth -= 1
+    else if (!tag.endsWith('/>') && ++depth > limit) return true
+  }
+  return false
+}
 
 /**
  * Parses an XML document into an {@link XmlNode} tree, or says why it is not well formed.
- * DTD entity declarations are refused (entity-expansion bombs), as GeoNode's defusedxml does.
- * Shared with sld.ts.
+ * DTD entity declarations are refused (entity-expansion bombs), as GeoNode's defusedxml does, and
+ * so are elements nested more than {@link MAX_XML_DEPTH} levels deep. Shared with sld.ts.
  */
 export function parseXml(xml: string): { root: string; node: XmlNode } | { error: string } {
   const text = xml.replace(/^\uFEFF/, '')
   if (/<!ENTITY/i.test(text)) return { error: 'DTD entity declarations are not allowed' }
   const valid = XMLValidator.validate(text)
   if (valid !== true) return { error: `the XML is malformed (line ${valid.err.line}: ${valid.err.msg})` }
-  const document = parser.parse(text) as Record<string, XmlNode[]>
+  if (nestsDeeperThan(text, MAX_XML_DEPTH)) return { error: `elements are nested more than ${MAX_XML_DEPTH} levels deep` }
+  let document: Record<string, XmlNode[]>
+  try {
+    document = parser.parse(text) as Record<string, XmlNode[]>
+  } catch (error) {
+    return { error: `the XML cannot be read (${(error as Error).message})` }
+  }
   const root = Object.keys(document).find((key) => !key.startsWith('?') && !key.startsWith('#') && !key.startsWith('!'))
   if (!root) return { error: 'the document has no root element' }
   return { root, node: document[root][0] }
