@@ -1,10 +1,15 @@
+import { readFileSync, statSync } from 'node:fs'
 import { parentPort, workerData } from 'node:worker_threads'
 import Sqlite from 'better-sqlite3'
 import { sqliteOptions, useSqliteBinding } from '../platform/sqlite-binding'
 import { clearDroppedSets, dropFeatureSets } from './feature-writer'
 import { type IngestJob, runIngest } from './ingest-job'
 import { type ExportField, writeGeoPackage } from './geopackage.writer'
+import { type IsoMetadata, MAX_SIDE_CAR_BYTES, readIsoMetadata } from './iso-metadata'
+import { fileSizeLabel } from './multipart'
+import { type UploadedStyle, readSld } from './sld'
 import { pdfThumbnail } from './thumbnail'
+import { IngestError } from './types'
 
 /**
  * The ingest worker: its own connection to the catalogue file, one job per message. Reading and
@@ -17,6 +22,20 @@ export type WorkerRequest =
   | { id: number; kind: 'drop'; ids: number[] }
   | { id: number; kind: 'export-gpkg'; export: GeoPackageExport }
   | { id: number; kind: 'pdf-thumbnail'; path: string }
+  | { id: number; kind: 'side-cars'; files: SideCarFiles }
+
+/** An upload's side-car XML files, by the field they came in. */
+export interface SideCarFiles {
+  xml_file?: SideCarFile
+  sld_file?: SideCarFile
+}
+
+/** What the side-cars say; `errors` names each file that was refused and why. */
+export interface SideCars {
+  metadata: IsoMetadata | null
+  style: UploadedStyle | null
+  errors: string[]
+}
 
 /** A vector layer's features written as a GeoPackage file (EPSG:4326). */
 export interface GeoPackageExport {
@@ -60,6 +79,8 @@ async function handle(request: WorkerRequest): Promise<void> {
       const job = request.export
       const rows = sqlite.prepare('SELECT feature FROM layer_features WHERE feature_set_id = ? ORDER BY fid').pluck().iterate(job.featureSetId) as IterableIterator<string>
       port.postMessage({ id: request.id, kind: 'result', result: writeGeoPackage(job.path, job.table, job.geometryType, job.fields, rows) } satisfies WorkerReply)
+    } else if (request.kind === 'side-cars') {
+      port.postMessage({ id: request.id, kind: 'result', result: readSideCars(request.files) } satisfies WorkerReply)
     } else if (request.kind === 'pdf-thumbnail') {
       port.postMessage({ id: request.id, kind: 'result', result: await pdfThumbnail(request.path) } satisfies WorkerReply)
     } else if (request.kind === 'drop') {
@@ -71,4 +92,23 @@ async function handle(request: WorkerRequest): Promise<void> {
   } catch (error) {
     port.postMessage({ id: request.id, kind: 'failed', message: error instanceof Error ? error.message : String(error) } satisfies WorkerReply)
   }
+}
+
+type SideCarFile = { path: string; name: string }
+
+/** Reads an upload's ISO metadata and SLD style here, off the API thread: a big document takes seconds. */
+function readSideCars(files: SideCarFiles): SideCars {
+  const out: SideCars = { metadata: null, style: null, errors: [] }
+  const attempt = (file: SideCarFile, read: (text: string) => void) => {
+    try {
+      if (statSync(file.path).size > MAX_SIDE_CAR_BYTES) throw new IngestError(file.name, `the file is larger than ${fileSizeLabel(MAX_SIDE_CAR_BYTES)}`)
+      read(readFileSync(file.path, 'utf8'))
+    } catch (error) {
+      out.errors.push(error instanceof IngestError ? error.message : `${file.name}: the file could not be read: ${(error as Error).message}`)
+    }
+  }
+  const { xml_file: xml, sld_file: sld } = files
+  if (xml) attempt(xml, (text) => void (out.metadata = readIsoMetadata(text, xml.name)))
+  if (sld) attempt(sld, (text) => void (out.style = readSld(text, sld.name)))
+  return out
 }

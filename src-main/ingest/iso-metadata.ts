@@ -226,6 +226,8 @@ export type XmlNode = string | { [key: string]: XmlNode[] | string }
 
 /** Elements nested deeper than this are refused (ISO 19139 and SLD documents stay under 30). */
 export const MAX_XML_DEPTH = 100
+/** The most a side-car XML file (an SLD style, an ISO metadata record) may weigh. */
+export const MAX_SIDE_CAR_BYTES = 10 * 1024 * 1024
 
 const parser = new XMLParser({
   ignoreAttributes: false,

@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises'
 import { Transform } from 'node:stream'
 import type { IncomingMessage } from 'node:http'
 import busboy from 'busboy'
-import { UploadRefused } from '../errors'
+import { ApiError, PayloadTooLarge, UploadRefused } from '../errors'
 
 export interface ReceivedFile {
   field: string
@@ -26,6 +26,8 @@ export interface MultipartLimits {
   maxTotalBytes: number
   maxFiles: number
   maxFieldBytes: number
+  /** The most the file of a field may weigh (side-car XML); over it, a 413 names the file. */
+  maxFileBytes?: Record<string, number>
 }
 
 /** A file name safe to keep on disk: its last segment, no control or path characters. */
@@ -80,6 +82,7 @@ export function receiveMultipart(req: IncomingMessage, dir: string, limits: Mult
       const hash = createHash('sha256')
       const record: ReceivedFile = { field, filename, path, size: 0, sha256: '' }
       files.set(field, record)
+      const fileLimit = limits.maxFileBytes?.[field] ?? Infinity
       const meter = new Transform({
         transform(chunk: Buffer, _encoding, done) {
           total += chunk.length
@@ -87,6 +90,7 @@ export function receiveMultipart(req: IncomingMessage, dir: string, limits: Mult
           if (total > limits.maxTotalBytes) {
             return done(new UploadRefused([`Total upload size exceeds ${fileSizeLabel(limits.maxTotalBytes)}. Please try again with smaller files.`]))
           }
+          if (record.size > fileLimit) return done(new PayloadTooLarge(`${filename}: a ${field} may be at most ${fileSizeLabel(fileLimit)}.`))
           hash.update(chunk)
           done(null, chunk)
         }
@@ -96,7 +100,7 @@ export function receiveMultipart(req: IncomingMessage, dir: string, limits: Mult
           () => void (record.sha256 = hash.digest('hex')),
           (error: Error) => {
             stream.resume()
-            fail(error instanceof UploadRefused ? error : new UploadRefused([`${filename}: the upload was interrupted: ${error.message}.`]))
+            fail(error instanceof ApiError ? error : new UploadRefused([`${filename}: the upload was interrupted: ${error.message}.`]))
           }
         )
       )

@@ -4,12 +4,18 @@ import { IngestError } from './types'
 /** `any`: a style whose geometry is not known (one rule each for polygons, lines and points). */
 export type DefaultStyleGeometry = 'point' | 'line' | 'polygon' | 'raster' | 'any'
 
+export interface UploadedStyle {
+  name: string
+  title: string | null
+  body: string
+}
+
 /**
  * Reads an uploaded style (SLD 1.0, or SLD 1.1 with SE names). The name follows GeoNode's
  * extract_name_from_sld: the first UserStyle's Name, else the NamedLayer's (or UserLayer's) Name.
  * `body` is the document as uploaded, minus a byte-order mark.
  */
-export function readSld(xml: string, file: string): { name: string; title: string | null; body: string } {
+export function readSld(xml: string, file: string): UploadedStyle {
   const parsed = parseXml(xml)
   if ('error' in parsed) throw new IngestError(file, `not a valid SLD style: ${parsed.error}`)
   if (parsed.root !== 'StyledLayerDescriptor') {

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import type { IngestJob, IngestOutcome } from './ingest-job'
-import type { GeoPackageExport, WorkerReply, WorkerRequest } from './ingest.worker'
+import type { GeoPackageExport, SideCarFiles, SideCars, WorkerReply, WorkerRequest } from './ingest.worker'
 
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never
 
@@ -89,6 +89,11 @@ export class IngestWorker {
   /** Writes a layer's features to a GeoPackage file (off the API thread). */
   exportGeoPackage(job: GeoPackageExport): Promise<{ count: number }> {
     return this.send<{ count: number }>({ kind: 'export-gpkg', export: job })
+  }
+
+  /** An upload's ISO metadata and SLD style (a large document takes seconds to read: not on the API thread). */
+  readSideCars(files: SideCarFiles): Promise<SideCars> {
+    return this.send<SideCars>({ kind: 'side-cars', files })
   }
 
   /** The first page of a PDF as a PNG thumbnail, or null (see `pdfThumbnail`). */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync } from 'node:fs'
+import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs'
 import type { IncomingMessage } from 'node:http'
 import { basename, dirname, extname, join } from 'node:path'
 import type { Transaction } from 'kysely'
@@ -17,12 +17,12 @@ import type { Bbox } from '../ingest/crs'
 import type { DataFolder } from '../ingest/data-folder'
 import { LAYER_EXTENSIONS, SUPPORTED_LABEL, type UploadedParts, extensionOf } from '../ingest/detect'
 import type { IngestJob, IngestOutcome, IngestedLayer } from '../ingest/ingest-job'
-import { type IsoMetadata, readIsoMetadata } from '../ingest/iso-metadata'
+import { type IsoMetadata, MAX_SIDE_CAR_BYTES } from '../ingest/iso-metadata'
+import type { SideCarFiles, SideCars } from '../ingest/ingest.worker'
 import { type ReceivedFile, type ReceivedForm, receiveMultipart, safeFileName } from '../ingest/multipart'
-import { defaultSld, readSld } from '../ingest/sld'
+import { defaultSld } from '../ingest/sld'
 import { docTypeOf, imageThumbnail } from '../ingest/thumbnail'
-import { IngestError } from '../ingest/types'
-import type { IngestWorker } from '../ingest/worker-pool'
+import { type IngestWorker, WorkerClosed } from '../ingest/worker-pool'
 import { type Caller, isAdmin } from './caller'
 import { applyPermSpec } from './permissions.service'
 import type { ResourceWriteService } from './resource-writes.service'
@@ -33,6 +33,8 @@ type Trx = Transaction<Database>
 const SIDE_CARS = ['dbf_file', 'shx_file', 'prj_file', 'cpg_file'] as const
 const MAX_FILES = 12
 const MAX_FIELD_BYTES = 1024 * 1024
+/** Side-car XML is read whole into memory: each file has a limit of its own besides the upload's. */
+const MAX_FILE_BYTES = { xml_file: MAX_SIDE_CAR_BYTES, sld_file: MAX_SIDE_CAR_BYTES }
 
 /** Where an upload stands while its files are read (by import id = upload id). */
 interface Running {
@@ -118,15 +120,30 @@ export function createIngestService(deps: {
 
   async function receive(req: IncomingMessage, dir: string, limitSlug: string): Promise<ReceivedForm> {
     try {
-      return await receiveMultipart(req, dir, { maxTotalBytes: await sizeLimit(limitSlug), maxFiles: MAX_FILES, maxFieldBytes: MAX_FIELD_BYTES })
+      return await receiveMultipart(req, dir, { maxTotalBytes: await sizeLimit(limitSlug), maxFiles: MAX_FILES, maxFieldBytes: MAX_FIELD_BYTES, maxFileBytes: MAX_FILE_BYTES })
     } catch (error) {
       folder.remove(dir)
       throw error
     }
   }
 
+  /**
+   * The ISO metadata and SLD style of an upload, read by the ingest worker: a large document takes
+   * seconds to parse, which would hold every other request on the API thread.
+   */
+  async function readSideCars(files: SideCarFiles): Promise<SideCars> {
+    if (!files.xml_file && !files.sld_file) return { metadata: null, style: null, errors: [] }
+    try {
+      return await worker.readSideCars(files)
+    } catch (error) {
+      if (error instanceof WorkerClosed) throw error
+      const names = [files.xml_file, files.sld_file].flatMap((file) => (file ? [file.name] : [])).join(', ')
+      return { metadata: null, style: null, errors: [`${names}: the file could not be read: ${(error as Error).message}`] }
+    }
+  }
+
   /** Reads the small parts (permissions, metadata, style) before any data is touched. */
-  function readForm(form: ReceivedForm) {
+  async function readForm(form: ReceivedForm) {
     const errors: string[] = []
     for (const key of Object.keys(form.fields)) {
       if (key.endsWith('_path')) errors.push(`${key}: server-side paths and URLs are not read; send the file itself in ${key.replace(/_path$/, '')}.`)
@@ -146,17 +163,12 @@ export function createIngestService(deps: {
     }
     const charset = form.fields.charset?.trim() || undefined
     if (charset && !/^[A-Za-z0-9_.:-]{2,40}$/.test(charset)) errors.push(`charset: "${charset}" is not a character set name.`)
-    let metadata: IsoMetadata | null = null
-    let style: { name: string; title: string | null; body: string } | null = null
-    try {
-      const xml = form.files.get('xml_file')
-      if (xml) metadata = readIsoMetadata(readFileSync(xml.path, 'utf8'), xml.filename)
-      const sld = form.files.get('sld_file')
-      if (sld) style = readSld(readFileSync(sld.path, 'utf8'), sld.filename)
-    } catch (error) {
-      if (!(error instanceof IngestError)) throw error
-      errors.push(error.message)
+    const sideCar = (field: keyof SideCarFiles) => {
+      const file = form.files.get(field)
+      return file ? { path: file.path, name: file.filename } : undefined
     }
+    const { metadata, style, errors: refused } = await readSideCars({ xml_file: sideCar('xml_file'), sld_file: sideCar('sld_file') })
+    errors.push(...refused)
     if (errors.length) throw new UploadRefused(errors)
     const parts: UploadedParts = { base: base!.path, baseName: base!.filename }
     const originals = [...form.files.values()]
@@ -165,14 +177,14 @@ export function createIngestService(deps: {
     return { base: base!, parts, permissions, charset, metadata, style, originals }
   }
 
-  type Form = ReturnType<typeof readForm>
+  type Form = Awaited<ReturnType<typeof readForm>>
 
   /** Streams a layer upload to a folder of its own and reads its form; nothing is left on refusal. */
   async function receiveLayer(req: IncomingMessage): Promise<{ dir: string; form: ReceivedForm; read: Form }> {
     const dir = folder.newUploadDir()
     const form = await receive(req, dir, 'dataset_upload_size')
     try {
-      return { dir, form, read: readForm(form) }
+      return { dir, form, read: await readForm(form) }
     } catch (error) {
       folder.remove(dir)
       throw error
@@ -454,8 +466,9 @@ export function createIngestService(deps: {
     // The metadata and style sent with the files apply when the import resumes, too.
     const xml = byExt('xml')
     const sld = byExt('sld')
-    const metadata = xml ? readIsoMetadata(readFileSync(folder.absolute(xml.file), 'utf8'), xml.name) : null
-    const style = sld ? readSld(readFileSync(folder.absolute(sld.file), 'utf8'), sld.name) : null
+    const sideCar = (f: { file: string; name: string } | undefined) => (f ? { path: folder.absolute(f.file), name: f.name } : undefined)
+    const { metadata, style, errors } = await readSideCars({ xml_file: sideCar(xml), sld_file: sideCar(sld) })
+    if (errors.length) throw new UploadRefused(errors)
     return {
       originals,
       base: received,
