@@ -1,14 +1,17 @@
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import type Sqlite from 'better-sqlite3'
+import { type SqlBool, sql } from 'kysely'
 import { DEFAULT_FEATURE_LIMIT, MAX_FEATURE_LIMIT } from '../../src-shared/api/mapshelf'
 import { DOWNLOAD } from '../../src-shared/api/permissions'
 import type { Db } from '../db/database'
+import { pageOfKeys } from '../db/repositories/listing.repository'
 import { NotFound, PermissionDenied, ValidationError } from '../errors'
 import type { DataFolder } from '../ingest/data-folder'
 import type { IngestWorker } from '../ingest/worker-pool'
 import { MAX_LEVEL } from '../ingest/feature-writer'
 import { featureChunks } from '../db/repositories/feature.repository'
+import { defaultSld } from '../ingest/sld'
 import type { Caller } from './caller'
 import { callerHolds } from './visibility'
 import type { ResourceService } from './resources.service'
@@ -144,6 +147,22 @@ export function createLayerDataService(deps: { db: Db; sqlite: Sqlite.Database; 
 
     discardExport(dir: string): void {
       folder.remove(dir)
+    },
+
+    /**
+     * A style's SLD (`/styles/<id>.sld`). A style is as private as its layers: it answers to a caller
+     * who may view a layer using it (as default or as one of its styles), else 404; superusers read all.
+     */
+    async styleFile(caller: Caller, id: number): Promise<string> {
+      const style = await db.selectFrom('styles').select(['name', 'sld_body']).where('id', '=', id).executeTakeFirst()
+      if (!style) throw new NotFound()
+      if (!caller.superuser) {
+        const usesStyle = sql<SqlBool>`(l.default_style_id = ${id} OR l.resource_id IN (SELECT layer_id FROM layer_styles WHERE style_id = ${id}))`
+        const conditions = [...resources.visibleConditions('layers', caller), usesStyle]
+        const layer = await pageOfKeys(db, { from: 'resources r JOIN layers l ON l.resource_id = r.id', key: 'r.id', conditions, orderBy: sql`r.id` }, 1, 0)
+        if (layer.length === 0) throw new NotFound()
+      }
+      return style.sld_body ?? defaultSld(style.name, 'any')
     },
 
     /** A thumbnail PNG by resource uuid (thumbnails are as public as GeoNode's /uploaded/thumbs). */

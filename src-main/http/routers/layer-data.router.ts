@@ -75,6 +75,14 @@ export function layerDataRouter(s: Services): Router {
     res.sendFile(s.layerData.thumbnailFile(uuid), { maxAge: 0, dotfiles: 'allow' })
   })
 
+  // A style follows its layers' view permission (ids are sequential: anyone could walk them).
+  router.get('/styles/:file', async (req, res) => {
+    const id = /^(\d+)\.sld$/.exec(req.params.file)?.[1]
+    if (!id) throw new NotFound()
+    const sld = await s.layerData.styleFile(callerOf(res), idParam(id))
+    res.type('application/vnd.ogc.sld+xml').send(sld)
+  })
+
   // An upload session's files (uploadfile_set[].file): the originals kept with its layer.
   router.get('/uploaded/:upload/:name', async (req, res) => {
     const file = await s.layerData.uploadedFile(callerOf(res), idParam(req.params.upload), req.params.name)

@@ -1,10 +1,7 @@
 import { Router } from 'express'
 import { stringify } from 'yaml'
 import type { Db } from '../../db/database'
-import { idParam } from '../envelope'
-import { NotFound } from '../../errors'
 import { openApiDocument } from '../openapi'
-import { defaultSld } from '../../ingest/sld'
 
 /** The GeoNode release whose API this server speaks. */
 export const GEONODE_VERSION = '3.3.2'
@@ -48,15 +45,6 @@ export function miscRouter(deps: { db: Db; version: string }): Router {
 
   router.get('/api/v2/mapshelf/version', (_req, res) => {
     res.json({ mapshelf: deps.version, geonode: GEONODE_VERSION, api: 'v2' })
-  })
-
-  router.get('/styles/:file', async (req, res) => {
-    const match = /^(\d+)\.sld$/.exec(req.params.file)
-    const style = match
-      ? await deps.db.selectFrom('styles').select(['sld_body', 'name']).where('id', '=', idParam(match[1])).executeTakeFirst()
-      : undefined
-    if (!style) throw new NotFound()
-    res.type('application/vnd.ogc.sld+xml').send(style.sld_body ?? defaultSld(style.name, 'any'))
   })
 
   router.get('/static/mapshelf/img/avatar.svg', (_req, res) => {
