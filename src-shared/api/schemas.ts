@@ -257,7 +257,41 @@ const polygon = z.object(
   { error: 'Expected a GeoJSON Polygon.' }
 )
 
-const jsonText = z.union([z.string().max(20000), z.looseObject({})], { error: 'Expected a JSON object or its text.' })
+/** The deepest a JSON value sent to the API may nest its objects and arrays. */
+export const MAX_JSON_DEPTH = 100
+
+/**
+ * Whether the objects and arrays of a JSON value nest at most `max` levels deep. Counted without
+ * recursion, so a value of any depth can be tested; JSON text is parsed first (text that is not
+ * JSON passes: whether it must be JSON is for the field to say).
+ *
+ * @example jsonDepthWithin({ a: [1] }, 2) // true; jsonDepthWithin('[[[]]]', 2) // false
+ */
+export function jsonDepthWithin(value: unknown, max: number): boolean {
+  let root = value
+  if (typeof value === 'string') {
+    try {
+      root = JSON.parse(value)
+    } catch {
+      return true
+    }
+  }
+  const pending: [unknown, number][] = [[root, 1]]
+  while (pending.length > 0) {
+    const [node, depth] = pending.pop()!
+    if (node === null || typeof node !== 'object') continue
+    if (depth > max) return false
+    for (const child of Object.values(node)) if (child !== null && typeof child === 'object') pending.push([child, depth + 1])
+  }
+  return true
+}
+
+/** A JSON value (or its text) of at most MAX_JSON_DEPTH levels: deeper ones could not be stored and served back. */
+function shallowJson<T extends z.ZodType>(schema: T) {
+  return schema.refine((value) => jsonDepthWithin(value, MAX_JSON_DEPTH), { error: `Ensure this value nests objects and arrays no more than ${MAX_JSON_DEPTH} levels deep.` })
+}
+
+const jsonText = shallowJson(z.union([z.string().max(20000), z.looseObject({})], { error: 'Expected a JSON object or its text.' }))
 
 export const MapLayerWrite = z
   .object({
@@ -336,8 +370,8 @@ export const ResourceUpdate = z
     layers: z.array(MapLayerWrite, { error: "'layers' value must be a list" }).max(500),
     // Geoapps and geostories: the app's JSON blob (an object, or JSON text as MapStore sends it)
     name: text(255).min(1, 'This field may not be blank.'),
-    data: z.unknown(),
-    blob: z.unknown(),
+    data: shallowJson(z.unknown()),
+    blob: shallowJson(z.unknown()),
     app_type: text(255),
     // Documents
     doc_url: z.url({ error: 'Enter a valid URL.' }).max(2048),
