@@ -291,6 +291,28 @@ function shallowJson<T extends z.ZodType>(schema: T) {
   return schema.refine((value) => jsonDepthWithin(value, MAX_JSON_DEPTH), { error: `Ensure this value nests objects and arrays no more than ${MAX_JSON_DEPTH} levels deep.` })
 }
 
+/** Whether `value` is an absolute http or https URL: the only kind the catalogue stores, serves as a link, or fetches. */
+export function isHttpUrl(value: string): boolean {
+  if (!/^https?:\/\//i.test(value)) return false
+  try {
+    const url = new URL(value)
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== ''
+  } catch {
+    return false
+  }
+}
+
+/**
+ * A URL-valued field: http(s) only. `javascript:` and `data:` URLs would run or render in whatever
+ * shows the link, and other schemes have nothing to do in a catalogue.
+ */
+const httpUrl = z
+  .string({ error: 'Enter a valid URL.' })
+  .max(2048, 'Ensure this field has no more than 2048 characters.')
+  .refine(isHttpUrl, { error: 'Enter a valid URL starting with http:// or https://.' })
+/** The same, where an empty string means none. */
+const httpUrlOrBlank = z.union([z.literal(''), httpUrl], { error: 'Enter a valid URL starting with http:// or https://.' })
+
 const jsonText = shallowJson(z.union([z.string().max(20000), z.looseObject({})], { error: 'Expected a JSON object or its text.' }))
 
 export const MapLayerWrite = z
@@ -306,7 +328,7 @@ export const MapLayerWrite = z
     fixed: z.boolean().optional(),
     group: text(255).nullable().optional(),
     visibility: z.boolean().optional(),
-    ows_url: z.url({ error: 'Enter a valid URL.' }).max(2048).nullable().optional(),
+    ows_url: httpUrl.nullable().optional(),
     layer_params: jsonText.optional(),
     source_params: jsonText.optional()
   })
@@ -340,7 +362,7 @@ export const ResourceUpdate = z
     is_published: z.boolean({ error: 'Must be a valid boolean.' }),
     is_approved: z.boolean({ error: 'Must be a valid boolean.' }),
     metadata_only: z.boolean({ error: 'Must be a valid boolean.' }),
-    thumbnail_url: text(2048).nullable(),
+    thumbnail_url: httpUrlOrBlank.nullable(),
     category: reference.nullable(),
     license: reference.nullable(),
     restriction_code_type: reference.nullable(),
@@ -374,7 +396,7 @@ export const ResourceUpdate = z
     blob: shallowJson(z.unknown()),
     app_type: text(255),
     // Documents
-    doc_url: z.url({ error: 'Enter a valid URL.' }).max(2048),
+    doc_url: httpUrl,
     // Creating through /resources: the family of the new resource
     resource_type: z.enum(['layer', 'map', 'document', 'geoapp', 'geostory'], { error: 'Expected layer, map, document, geoapp or geostory.' })
   })
@@ -408,7 +430,7 @@ export const GroupWrite = z
     description: text(20000),
     email: z.union([z.literal(''), z.email('Enter a valid email address.').max(254)]).nullable(),
     access: z.enum(['public', 'public-invite', 'private'], { error: 'Expected public, public-invite or private.' }),
-    logo: text(2048).nullable(),
+    logo: httpUrlOrBlank.nullable(),
     categories: z.array(text(255), { error: 'Expected a list of category slugs.' }).max(100)
   })
   .partial()
