@@ -57,7 +57,8 @@ export function receiveMultipart(req: IncomingMessage, dir: string, limits: Mult
     let failed = false
     let parser: busboy.Busboy
     try {
-      parser = busboy({ headers: req.headers, limits: { files: limits.maxFiles, fieldSize: limits.maxFieldBytes, fields: 100, parts: 200 } })
+      // Browsers send a file name as UTF-8 bytes in filename="..." (RFC 7578); busboy's default reads latin1.
+      parser = busboy({ headers: req.headers, defParamCharset: 'utf8', limits: { files: limits.maxFiles, fieldSize: limits.maxFieldBytes, fields: 100, parts: 200 } })
     } catch (error) {
       return reject(new UploadRefused([`The multipart body cannot be read: ${(error as Error).message}.`]))
     }
