@@ -195,6 +195,8 @@ export function parseDrestQuery(query: QueryInput): DrestQuery {
     search: terms.length > 0 ? { terms, fields } : null,
     sideloading: /^(1|true|yes|on)$/i.test(all(query.sideloading)[0] ?? ''),
     page: pageEcho,
+    // GeoNode 3.3 does the same: DRF's get_page_size reads page_size with _positive_int(strict=True),
+    // whose ValueError for 0 or less falls back to the default size, while the envelope echoes it.
     pageSize: pageSizeEcho > 0 ? pageSizeEcho : DEFAULT_PAGE_SIZE,
     pageEcho,
     pageSizeEcho
