@@ -1,4 +1,4 @@
-import { extname, join } from 'node:path'
+import { extname } from 'node:path'
 import express, { type Express, type RequestHandler } from 'express'
 import type { Config } from '../config'
 import type { Db } from '../db/database'
@@ -75,13 +75,22 @@ function requestLog(log: Logger): express.RequestHandler {
   }
 }
 
-/** The built renderer: static files, and index.html for the GUI's own routes. */
+/**
+ * The built renderer: its static files, and index.html at /. The GUI routes by the URL's hash, and
+ * its page loads its assets relative to itself, so a page asked for by path (/resources/12, typed
+ * or shared without the hash) is sent to the same route in the hash form, where the GUI shows it, or
+ * its not-found page; serving index.html there would load no script (/resources/assets/...).
+ */
 function userInterface(dir: string): express.RequestHandler {
   const files = express.static(dir, { index: 'index.html', fallthrough: true, maxAge: 0 })
   return (req, res, next) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return next()
     if (/^\/(api|o|account|mapstore|upload)(\/|$)/.test(req.path)) return next()
-    files(req, res, () => (req.accepts('html') && !extname(req.path) ? res.sendFile(join(dir, 'index.html')) : next()))
+    files(req, res, () => {
+      if (!req.accepts('html') || extname(req.path)) return next()
+      const at = req.originalUrl.indexOf('?')
+      res.redirect(302, `/#${req.path}${at < 0 ? '' : req.originalUrl.slice(at)}`)
+    })
   }
 }
 
