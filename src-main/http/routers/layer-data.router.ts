@@ -1,10 +1,10 @@
 import { pipeline } from 'node:stream'
-import { Router } from 'express'
+import { type RequestHandler, Router } from 'express'
 import yazl from 'yazl'
 import type { Services } from '../../composition'
 import { callerOf } from '../auth'
 import { idParam, listQuery } from '../envelope'
-import { NotFound, ValidationError } from '../../errors'
+import { NotAuthenticated, NotFound, ValidationError } from '../../errors'
 import { dropWhenStalled, sendChunks } from '../streaming'
 
 const isMultipart = (type: string | undefined) => /^multipart\/form-data/i.test(type ?? '')
@@ -14,6 +14,21 @@ function wizardId(value: unknown): number {
   const id = idParam(typeof value === 'string' ? value : undefined)
   if (Number.isNaN(id)) throw new NotFound()
   return id
+}
+
+/**
+ * The wizard's srs and delete steps change state on GET, as GeoNode's do, where the session's CSRF
+ * header is not asked for. SameSite=Strict keeps the session cookie off requests from other sites,
+ * but a page on another port of the same host is the same site and its GETs carry the cookie: a
+ * browser's request authenticated by the cookie must come from this origin's own pages (Fetch
+ * Metadata). Clients that send no Sec-Fetch-Site header (scripts, GeoNode's tools) are not browsers.
+ */
+const sameOriginSessions: RequestHandler = (req, res, next) => {
+  const site = req.get('sec-fetch-site')
+  if (callerOf(res).via === 'session' && site !== undefined && site !== 'same-origin' && site !== 'none') {
+    throw new NotAuthenticated('CSRF Failed: this step changes the upload and may only be asked for by this server\u2019s own pages.')
+  }
+  next()
 }
 
 /**
@@ -37,7 +52,7 @@ export function layerDataRouter(s: Services): Router {
   router.all(['/upload/final', '/upload/check', '/upload/run', '/upload/time', '/upload/csv'], async (req, res) => {
     res.json(await s.ingest.final(callerOf(res), wizardId(req.query.id)))
   })
-  router.all('/upload/srs', async (req, res) => {
+  router.all('/upload/srs', sameOriginSessions, async (req, res) => {
     const body = (req.body ?? {}) as Record<string, unknown>
     const srs = [body.srs, body.source, req.query.srs, req.query.source].find((v): v is string => typeof v === 'string')
     res.json(await s.ingest.supplySrs(callerOf(res), wizardId(req.query.id), srs))
@@ -45,7 +60,7 @@ export function layerDataRouter(s: Services): Router {
   router.get('/upload/progress', async (req, res) => {
     res.json(await s.ingest.progress(callerOf(res), wizardId(req.query.id)))
   })
-  router.all('/upload/delete/:id', async (req, res) => {
+  router.all('/upload/delete/:id', sameOriginSessions, async (req, res) => {
     res.json(await s.ingest.remove(callerOf(res), wizardId(req.params.id)))
   })
 
