@@ -111,7 +111,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(express.json({ limit: '2mb', strict: false }))
   app.use(express.urlencoded({ extended: false, limit: '2mb' }))
   app.use(authenticate(services.auth, system))
-  app.use(miscRouter({ db: deps.db, version: deps.version }))
+  app.use(miscRouter({ version: deps.version }))
   app.use(authRouter(services))
   app.use(layerDataRouter(services))
   app.use(syncRouter(services))

@@ -2,7 +2,8 @@ import { sql } from 'kysely'
 import type { MapLayerDto } from '../../src-shared/api/dto'
 import type { Db } from '../db/database'
 import { allKeys } from '../db/repositories/listing.repository'
-import { BadRequest, NotFound, PermissionDenied } from '../errors'
+import { MAX_JSON_DEPTH, jsonDepthWithin } from '../../src-shared/api/schemas'
+import { BadRequest, NotFound, PermissionDenied, ValidationError } from '../errors'
 import { type Caller, isAdmin } from './caller'
 import type { ResourceWriteService } from './resource-writes.service'
 import type { ResourceService } from './resources.service'
@@ -89,6 +90,11 @@ export function createMapStoreService(deps: { db: Db; resources: ResourceService
     const attributes = body.attributes
     if (!data || typeof data !== 'object' || Array.isArray(data)) throw new BadRequest('Map Configuration (data) is Mandatory!')
     if (!Array.isArray(attributes)) throw new BadRequest('Map Metadata (attributes) are Mandatory!')
+    // Kept as JSON text and served back: a value nested deeper than the API keeps anywhere would
+    // overflow the stack when written (a 500), so it is refused like the other JSON fields.
+    for (const [name, value] of [['data', data], ['attributes', attributes]] as const) {
+      if (!jsonDepthWithin(value, MAX_JSON_DEPTH)) throw new ValidationError({ [name]: [`Ensure this value nests objects and arrays no more than ${MAX_JSON_DEPTH} levels deep.`] })
+    }
     const map = ((data as { map?: Record<string, unknown> }).map ?? {}) as Record<string, unknown>
     const center = (map.center ?? {}) as { x?: unknown; y?: unknown }
     const layers: Record<string, unknown>[] = []

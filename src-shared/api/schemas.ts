@@ -14,7 +14,7 @@ const stringOrList = z.union([z.string(), z.array(z.string())])
 export const ListQuery = z
   .looseObject({
     page: integerString.optional().describe('1-based page number (default 1).'),
-    page_size: integerString.optional().describe('Items per page (default 10, no maximum).'),
+    page_size: integerString.optional().describe('Items per page (default 10, at most 10,000; 0 or less gives the default, as GeoNode 3.3 does).'),
     search: z.string().optional().describe('Free-text search; with search_fields, DRF SearchFilter semantics.'),
     search_fields: stringOrList.optional().describe('Fields `search` applies to (`title`, `^title`, `owner__username`...).'),
     'sort[]': stringOrList.optional().describe('Sort field, `-` prefix for descending; repeatable.'),

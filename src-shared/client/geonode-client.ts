@@ -92,6 +92,11 @@ export class GeoNodeClient {
     return `${this.base}${path}${search ? `?${search}` : ''}`
   }
 
+  /** Whether a URL is on this client's server (`http://host:80` is not `http://host:8000`'s). */
+  isOwn(url: string): boolean {
+    return url === this.base || url.startsWith(`${this.base}/`) || url.startsWith(`${this.base}?`)
+  }
+
   /** The Authorization header of the current credentials (for libraries that fetch by themselves). */
   authHeaders(): Record<string, string> {
     const c = this.credentials
@@ -106,14 +111,15 @@ export class GeoNodeClient {
    */
   signedUrl(url: string): string {
     const c = this.credentials
-    if (c.kind !== 'bearer' || !url.startsWith(this.base)) return url
+    if (c.kind !== 'bearer' || !this.isOwn(url)) return url
     return `${url}${url.includes('?') ? '&' : '?'}access_token=${encodeURIComponent(c.token)}`
   }
 
   /** The status of a HEAD request (0 when nothing answered): does a file URL serve anything? */
   async probe(url: string): Promise<number> {
     try {
-      const response = await this.fetcher(url, { method: 'HEAD', headers: this.authHeaders(), credentials: 'omit' })
+      // Credentials go to this client's own server only, never to an address a record names.
+      const response = await this.fetcher(url, { method: 'HEAD', headers: this.isOwn(url) ? this.authHeaders() : {}, credentials: 'omit' })
       return response.status
     } catch {
       return 0

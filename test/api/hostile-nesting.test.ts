@@ -83,6 +83,19 @@ describe('an app blob or map layer params nested too deep', () => {
     expect(changeCount()).toBe(before)
   })
 
+  it("refuses a MapStore map configuration or metadata nested 300,000 levels with a 400 naming the field", async () => {
+    const before = { changes: changeCount(), resources: one('SELECT count(*) AS n FROM resources').n }
+    for (const [field, body] of [
+      ['data', `{"name":"${uniqueName()}","data":${nested(300_000, 'object')},"attributes":[]}`],
+      ['attributes', `{"name":"${uniqueName()}","data":{"map":{}},"attributes":[{"name":"title","value":${nested(300_000, 'array')}}]}`]
+    ] as const) {
+      const res = await send('POST', '/mapstore/rest/resources/?full=true', body)
+      expect(res.status, res.text.slice(0, 200)).toBe(400)
+      expect(res.body).toEqual({ [field]: ['Ensure this value nests objects and arrays no more than 100 levels deep.'] })
+    }
+    expect({ changes: changeCount(), resources: one('SELECT count(*) AS n FROM resources').n }).toEqual(before)
+  })
+
   it('keeps 100 levels and serves them back, refuses 101', async () => {
     const ok = await send('PATCH', `/api/v2/geoapps/${geoappId}`, `{"data":${nested(100, 'mixed', '"bottom"')}}`)
     expect(ok.status, ok.text.slice(0, 200)).toBe(200)

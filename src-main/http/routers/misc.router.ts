@@ -1,6 +1,5 @@
 import { Router } from 'express'
 import { stringify } from 'yaml'
-import type { Db } from '../../db/database'
 import { openApiDocument } from '../openapi'
 
 /** The GeoNode release whose API this server speaks. */
@@ -14,7 +13,7 @@ export const API_FAMILIES = [
 const AVATAR_SVG = `<svg xmlns="http://www.w3.org/2000/svg" width="240" height="240" viewBox="0 0 24 24"><rect width="24" height="24" fill="#cfd8dc"/><circle cx="12" cy="9" r="4" fill="#78909c"/><path d="M4 22c0-4.4 3.6-7 8-7s8 2.6 8 7z" fill="#78909c"/></svg>`
 
 
-export function miscRouter(deps: { db: Db; version: string }): Router {
+export function miscRouter(deps: { version: string }): Router {
   const router = Router()
   let schemaCache: { json: string; yaml: string } | null = null
   const schema = () => {
