@@ -1,3 +1,4 @@
+import { securitySection } from './security-classes'
 import type { BackupLoadResult } from './backup-load'
 import { fmt } from './common'
 import type { FaultResult } from './faults'
@@ -144,7 +145,8 @@ export function markdownReport(info: RunInfo, r: Results, findings: string[]): s
   }
   if (r.migrationKill) out.push(...migrationKillSection(info, r.migrationKill), '')
   out.push('## Findings', '', ...list(findings, 'none open'), '')
-  out.push('## Not covered here', '', '- Hostile input (fuzzing, security tests): other parts of issue 7.', '- A data folder turning read-only under a running server (the kernel refuses the remount while files are open for writing).', '')
+  out.push(...securitySection(), '')
+  out.push('## Not covered here', '', '- A data folder turning read-only under a running server (the kernel refuses the remount while files are open for writing).', '')
   return out.join('\n')
 }
 
@@ -156,7 +158,8 @@ const E_END = '<!-- reliability check e: end -->'
 /** Notes of reports from before check e and the schema fixtures existed, and what they now say. */
 const STALE_NOTES: [string, string | null][] = [
   ['- Kill -9 during a schema migration:', null],
-  ['- Hostile input (fuzzing, security tests) and old-schema migration fixtures:', '- Hostile input (fuzzing, security tests): other parts of issue 7.']
+  ['- Hostile input (fuzzing, security tests) and old-schema migration fixtures:', null],
+  ['- Hostile input (fuzzing, security tests): other parts of issue 7.', null]
 ]
 
 /** What check e found and fixed while it was built; kept in its section. */
