@@ -201,6 +201,17 @@ describe('session login at POST /account/login/', () => {
     expect(session.cookies.sessionid ?? '').toBe('')
   })
 
+  it('refuses a sign-in posted by a page of another origin (login CSRF), with no session set', async () => {
+    for (const headers of [{ origin: 'https://attacker.example' }, { origin: 'null' }, { 'sec-fetch-site': 'cross-site' }] as Record<string, string>[]) {
+      const res = await fetch(`${server.url}/account/login/`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams({ username: member, password: DEMO_PASSWORD }) })
+      expect(res.status, JSON.stringify(headers)).toBe(403)
+      expect(await res.json()).toEqual({ detail: 'CSRF Failed: Origin checking failed - the request comes from another site.' })
+      expect(res.headers.getSetCookie().some((c) => c.startsWith('sessionid=') && !c.startsWith('sessionid=;'))).toBe(false)
+    }
+    const sameOrigin = await fetch(`${server.url}/account/login/`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: server.url }, body: new URLSearchParams({ username: member, password: DEMO_PASSWORD }) })
+    expect(sameOrigin.status).toBe(200)
+  })
+
   it('refuses session writes without X-CSRFToken, or with a wrong one', async () => {
     const session = await login(member, DEMO_PASSWORD)
     for (const headers of [{ cookie: session.cookie }, { cookie: session.cookie, 'x-csrftoken': 'wrong' }] as Record<string, string>[]) {

@@ -4,6 +4,7 @@ import type { Services } from '../../composition'
 import { GrantError } from '../../services/auth.service'
 import { callerOf, signInParty } from '../auth'
 import { validate } from '../../validate'
+import { PermissionDenied } from '../../errors'
 
 /** OAuth2 token endpoint, user info, and session sign-in for browser clients. */
 export function authRouter(s: Services): Router {
@@ -99,8 +100,12 @@ export function authRouter(s: Services): Router {
   })
 
   router.post('/account/login', async (req, res) => {
+    // Login CSRF: a page of another origin must not sign the browser in (to an account of its
+    // choosing), as Django's CSRF middleware refuses a foreign Origin on its login form.
+    const party = signInParty(req, callerOf(res))
+    if (party === 'other-origin') throw new PermissionDenied('CSRF Failed: Origin checking failed - the request comes from another site.')
     const body = validate(LoginRequest, req.body)
-    const session = await s.auth.login(body.username, body.password, signInParty(req, callerOf(res)))
+    const session = await s.auth.login(body.username, body.password, party)
     const cookie = 'Path=/; SameSite=Strict'
     res.append('Set-Cookie', `sessionid=${session.sessionId}; HttpOnly; ${cookie}`)
     res.append('Set-Cookie', `csrftoken=${session.csrf}; ${cookie}`)
