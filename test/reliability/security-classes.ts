@@ -21,8 +21,8 @@ export const SECURITY_CLASSES: { name: string; fix: string; tests: string }[] = 
   },
   {
     name: 'Sign-in throttling that others can defeat or turn against an owner',
-    fix: 'Locks are kept until they expire, the table freeing stale then unlocked entries first; failures count per account and party (a credential holder, another origin, this origin, a direct client) and only for accounts that exist, so a cross-site form or a script locks itself out, not the desktop app.',
-    tests: 'test/unit/sign-in-throttle.test.ts, test/api/sign-in-parties.test.ts'
+    fix: 'Locks are kept until they expire, the table freeing stale then unlocked entries first; failures count per account and party (a credential holder, another origin, this origin, a direct client) and only for accounts that exist, so a script locks itself out, not the desktop app; a session sign-in posted by a page of another origin is refused outright (login CSRF).',
+    tests: 'test/unit/sign-in-throttle.test.ts, test/api/sign-in-parties.test.ts, the login CSRF case of test/api/auth.test.ts'
   },
   {
     name: 'Relation paths exposing what the related object hides',
