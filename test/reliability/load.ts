@@ -54,6 +54,8 @@ export interface LoadOptions {
   midway?: (server: ServerChild) => Promise<unknown>
   /** Leave the server running for the caller (it must stop it). */
   keepServer?: (server: ServerChild) => void
+  /** Run the stalled-download clients (check a; default true). */
+  stallDownloads?: boolean
 }
 
 /**
@@ -305,10 +307,11 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   }
 
   // A layer large enough that its export outgrows the socket's buffers, for the stalling clients.
-  const big = await fetch(`${server.url}/api/v2/uploads/upload/`, { method: 'POST', headers: { ...auth, 'content-type': MULTIPART_TYPE }, body: new Uint8Array(geojsonUploadBody('rel-stall', 'rel-load stalled export', 50_000)) })
-  const bigBody = (await big.json()) as { status?: string; id?: number }
-  if (bigBody.status !== 'finished') throw new Error(`the layer for stalled exports did not upload: ${big.status} ${JSON.stringify(bigBody)}`)
-  const found = (await (await fetch(`${server.url}/api/v2/layers?${new URLSearchParams({ 'filter{title}': 'rel-load stalled export' })}`, { headers: auth })).json()) as { layers: { pk: string }[] }
+  const stalling = options.stallDownloads ?? true
+  const big = !stalling ? null : await fetch(`${server.url}/api/v2/uploads/upload/`, { method: 'POST', headers: { ...auth, 'content-type': MULTIPART_TYPE }, body: new Uint8Array(geojsonUploadBody('rel-stall', 'rel-load stalled export', 50_000)) })
+  const bigBody = big ? ((await big.json()) as { status?: string; id?: number }) : null
+  if (big && bigBody?.status !== 'finished') throw new Error(`the layer for stalled exports did not upload: ${big.status} ${JSON.stringify(bigBody)}`)
+  const found = !stalling ? { layers: [] } : (await (await fetch(`${server.url}/api/v2/layers?${new URLSearchParams({ 'filter{title}': 'rel-load stalled export' })}`, { headers: auth })).json()) as { layers: { pk: string }[] }
   const bigLayer = found.layers[0]?.pk
 
   const samples: number[] = []
@@ -319,7 +322,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const startRss = server.rssMb() ?? Number.NaN
   options.log(`load: ${Object.values(options.split).reduce((a, b) => a + b, 0)} connections for ${options.seconds} s against ${resources} resources (${server.url}, pid ${server.pid}, RSS ${startRss.toFixed(0)} MB)`)
   const runs = (Object.keys(options.split) as KindName[]).filter((k) => options.split[k] > 0).map((kind) => fire(kind, server.url, options.split[kind], options.seconds, requests[kind]))
-  const stallers = bigLayer
+  const stallers = !stalling
+    ? Promise.resolve([])
+    : bigLayer
     ? Promise.all([0, 1].map(() => stallDownloads(server.url, `/api/v2/mapshelf/layers/${bigLayer}/export?format=geojson`, auth, Date.now() + options.seconds * 1000 - 2000)))
     : Promise.reject(new Error('the stalled-export layer has no resource'))
   let midway: Promise<unknown> = Promise.resolve(undefined)
