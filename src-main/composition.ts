@@ -24,6 +24,7 @@ import { LocalStore } from './sync/local'
 import type { SecretBox } from './sync/secrets'
 import { ADMIN_USER_ID } from './services/bootstrap.service'
 import { type OwsLayerService, createOwsLayerService } from './services/ows-layers.service'
+import { type FeatureWriteService, createFeatureWriteService } from './services/feature-writes.service'
 
 export interface Services {
   auth: AuthService
@@ -43,6 +44,8 @@ export interface Services {
   backup: BackupService
   /** The layers as the OGC services see them. */
   owsLayers: OwsLayerService
+  /** The one write path for layers' features (WFS-T, the editor, sync). */
+  featureWrites: FeatureWriteService
 }
 
 export interface ServiceDeps {
@@ -87,6 +90,7 @@ export function createServices(deps: ServiceDeps): Services {
     history: createHistoryService({ db, resources }),
     backup: createBackupService({ dataDir: config.dataDir, folder, clock }),
     owsLayers: createOwsLayerService({ db, config, system, folder }),
+    featureWrites: createFeatureWriteService({ db, sqlite, clock, folder }),
     sync: createSyncService({ db, clock, secrets, fetch: deps.fetch, local: new LocalStore({ db, sqlite, folder, clock, system, resources, writes, adminId: ADMIN_USER_ID, replaceLayerData: (id, file, name) => ingest!.replaceFromFile(id, file, name), resourcesFor }) })
   }
 }

@@ -44,6 +44,11 @@ export function crsFromEpsg(code: number): SourceCrs {
   return { epsg: code, definition }
 }
 
+/** The OGC WKT of an EPSG code from the EPSG index (a shapefile's .prj), or null when it has none. */
+export function wktOfEpsg(code: number): string | null {
+  return epsgEntry(code)?.wkt || null
+}
+
 /** Whether the EPSG index knows the code. */
 export function isKnownEpsg(code: number): boolean {
   return code === 4326 || code === 3857 || Boolean(epsgEntry(code)?.proj4 || epsgEntry(code)?.wkt)

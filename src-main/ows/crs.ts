@@ -36,7 +36,7 @@ function epsgAxisNorthFirst(epsg: number): boolean {
   return isGeographic(epsg) || NORTH_EAST_PROJECTED.has(epsg)
 }
 
-const URN = /^urn:(?:x-)?ogc:def:crs:EPSG:[^:]*:(\d+)$/i
+const URN = /^urn:(?:x-)?ogc:def:crs:EPSG:(?:[^:]*:)?(\d+)$/i
 const HTTP_DEF = /^https?:\/\/www\.opengis\.net\/def\/crs\/EPSG\/[^/]+\/(\d+)$/i
 const GML_SRS = /^https?:\/\/www\.opengis\.net\/gml\/srs\/epsg\.xml#(\d+)$/i
 const PLAIN = /^EPSG:(\d+)$/i

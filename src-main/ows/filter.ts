@@ -362,3 +362,10 @@ export function evaluate(filter: Filter, subject: FilterSubject, options: { spat
   }
   return run(filter)
 }
+
+/**
+ * The evaluator's comparison of two values (numbers as numbers when both read as numbers, else
+ * strings; null when either is missing), for code that runs filters elsewhere (in SQL) and must
+ * decide exactly as `evaluate` does.
+ */
+export const compareFilterValues = compare

@@ -1,4 +1,5 @@
 import type { OwsService } from './types'
+import { WFS_SERVICE } from './wfs'
 
 /** The OGC services this server offers, each in its own folder (wms/, wfs/, wcs/, csw/). */
-export const OWS_SERVICE_LIST: readonly OwsService[] = []
+export const OWS_SERVICE_LIST: readonly OwsService[] = [WFS_SERVICE]

@@ -3,7 +3,7 @@ import { CHANGE_LAYER_DATA, DOWNLOAD } from '../../src-shared/api/permissions'
 import type { Config } from '../config'
 import type { Db } from '../db/database'
 import type { DataFolder } from '../ingest/data-folder'
-import type { Caller, SystemIds } from './caller'
+import { type Caller, type SystemIds, isAdmin } from './caller'
 import { callerHolds, visibleResources } from './visibility'
 import { polygonBbox } from './serializers/links'
 
@@ -201,6 +201,24 @@ export function createOwsLayerService(deps: { db: Db; config: Config; system: Sy
     /** GeoNode's download right: GetFeature, GetCoverage and data links. */
     mayDownload(caller: Caller, layer: OwsLayer): Promise<boolean> {
       return callerHolds(db, caller, layer.id, DOWNLOAD)
+    },
+
+    /**
+     * The layers (of those given) whose data the caller may change, in one look-up: WFS
+     * capabilities advertise Transaction only to callers holding change_layer_data somewhere.
+     */
+    async editableIds(caller: Caller, layers: readonly OwsLayer[]): Promise<Set<number>> {
+      if (!caller.authenticated || layers.length === 0) return new Set()
+      if (isAdmin(caller)) return new Set(layers.map((l) => l.id))
+      const rows = await db
+        .selectFrom('resource_user_perms')
+        .select('resource_id')
+        .where('user_id', '=', caller.userId)
+        .where('codename', '=', CHANGE_LAYER_DATA)
+        .unionAll(db.selectFrom('resource_group_perms').select('resource_id').where('group_id', 'in', caller.groupIds).where('codename', '=', CHANGE_LAYER_DATA))
+        .execute()
+      const held = new Set(rows.map((r) => r.resource_id))
+      return new Set(layers.filter((l) => held.has(l.id)).map((l) => l.id))
     },
 
     /** GeoNode's change_layer_data: WFS-T. */
