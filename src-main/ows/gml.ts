@@ -42,9 +42,10 @@ function positions(element: XmlElement, dimension: number): Position[] {
   if (pos.length > 0) return pos.map((p) => numbers(p.text).slice(0, 3))
   const coordinates = childNamed(element, 'coordinates')
   if (coordinates) {
-    const decimal = attr(coordinates, 'decimal') ?? '.'
-    const cs = attr(coordinates, 'cs') ?? ','
-    const ts = attr(coordinates, 'ts') ?? ' '
+    // The XML reader trims attribute values, so ts=" " (the usual separator) arrives empty.
+    const decimal = attr(coordinates, 'decimal') || '.'
+    const cs = attr(coordinates, 'cs') || ','
+    const ts = attr(coordinates, 'ts')?.trim() || ' '
     return coordinates.text
       .trim()
       .split(ts === ' ' ? /\s+/ : ts)

@@ -103,7 +103,7 @@ function fromKvp(req: OwsRequest): GetFeatureRequest {
   if (filters.length && ids.length) throw new OwsException('InvalidParameterValue', 'FILTER and RESOURCEID (FEATUREID) cannot be sent together.', 'filter')
   if (filters.length && param(req, 'bbox')) throw new OwsException('InvalidParameterValue', 'FILTER and BBOX cannot be sent together; put the BBOX in the filter.', 'bbox')
   const bbox = param(req, 'bbox') ? parseBboxParam(param(req, 'bbox')!) : null
-  const properties = param(req, 'propertyname') ? list(param(req, 'propertyname')!.replace(/[()]/g, '')).map(propertyName) : null
+  const properties = allProperties(param(req, 'propertyname') ? list(param(req, 'propertyname')!.replace(/[()]/g, '')).map(propertyName) : null)
   const idFilter: Filter | null = ids.length ? { op: 'ids', ids } : null
   const queries = typeNames.map((typeName, i) => {
     const text = filters.length > 1 ? filters[i] : filters[0]
@@ -125,6 +125,11 @@ function fromKvp(req: OwsRequest): GetFeatureRequest {
     byId,
     valueReference: param(req, 'valuereference') ?? null
   }
+}
+
+/** PROPERTYNAME=* (as OWSLib sends) asks for every property. */
+function allProperties(names: string[] | null): string[] | null {
+  return names && !names.includes('*') ? names : null
 }
 
 function resultTypeOf(raw: string | undefined): 'results' | 'hits' {
@@ -175,7 +180,7 @@ function fromXml(xml: XmlElement): GetFeatureRequest {
         filter: filterElement ? parseFilterElement(filterElement) : null,
         bbox: null,
         sortBy: sortOf(childNamed(child, 'SortBy')),
-        propertyNames: properties.length ? properties : null,
+        propertyNames: allProperties(properties.length ? properties : null),
         srsName: attr(child, 'srsName') ?? null
       })
     }
