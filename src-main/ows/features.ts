@@ -208,10 +208,12 @@ class Compiler {
     const resolved = this.query.shapeOf(f)
     const envelope = envelopeOf(resolved.geometry)
     if (!envelope.every(Number.isFinite)) return '0'
-    const overlaps = `EXISTS (SELECT 1 FROM layer_feature_index x WHERE x.id = f.id AND x.minx <= ${this.param(envelope[2])} AND x.maxx >= ${this.param(envelope[0])} AND x.miny <= ${this.param(envelope[3])} AND x.maxy >= ${this.param(envelope[1])})`
+    // Parameters are bound in the order they are written: build the envelope test only where it is used.
+    const overlaps = () =>
+      `EXISTS (SELECT 1 FROM layer_feature_index x WHERE x.id = f.id AND x.minx <= ${this.param(envelope[2])} AND x.maxx >= ${this.param(envelope[0])} AND x.miny <= ${this.param(envelope[3])} AND x.maxy >= ${this.param(envelope[1])})`
     if (ENVELOPE_BOUND.has(f.spatial) && topLevelAnd) this.drivingBoxes.push(envelope)
     // BBOX tests envelopes, as GeoServer's BBOX does on its stores: exact, and answered by the R*Tree.
-    if (f.spatial === 'bbox') return overlaps
+    if (f.spatial === 'bbox') return overlaps()
     let measure: DistanceMeasure = { degrees: true }
     if (f.spatial === 'dwithin' || f.spatial === 'beyond') {
       const unit = f.units ?? ''
@@ -223,8 +225,9 @@ class Compiler {
     shapes.set(id, prepareShape(f.spatial, resolved.geometry, f.distance ?? 0, measure))
     this.shapeIds.push(id)
     if (shapes.size > MAX_LIVE_SHAPES) shapes.delete(shapes.keys().next().value as number)
-    const test = `ows_spatial(json_extract(f.feature, '$.geometry'), ${this.param(id)})`
-    return ENVELOPE_BOUND.has(f.spatial) ? `(${overlaps} AND ${test})` : test
+    if (!ENVELOPE_BOUND.has(f.spatial)) return `ows_spatial(json_extract(f.feature, '$.geometry'), ${this.param(id)})`
+    const prefilter = overlaps()
+    return `(${prefilter} AND ows_spatial(json_extract(f.feature, '$.geometry'), ${this.param(id)}))`
   }
 }
 

@@ -15,9 +15,11 @@ const SUBJECTS: Record<string, string> = {
   resource_regions: 'regions',
   resource_user_perms: 'permissions',
   resource_group_perms: 'permissions',
-  document_links: 'linked resources'
+  document_links: 'linked resources',
+  // Written by the feature-write service: a layer's features were inserted, changed or deleted.
+  layer_features: 'features'
 }
-const BY_ID = ['resources', 'layers', 'maps', 'documents', 'geoapps']
+const BY_ID = ['resources', 'layers', 'maps', 'documents', 'geoapps', 'layer_features']
 const BY_PREFIX = ['resource_keywords', 'resource_tkeywords', 'resource_regions', 'resource_user_perms', 'resource_group_perms', 'document_links']
 
 
