@@ -4,7 +4,7 @@ import Papa from 'papaparse'
 import proj4 from 'proj4'
 import * as shapefile from 'shapefile'
 import yauzl from 'yauzl'
-import { request, useSeededServer, user } from '../helpers/server'
+import { type Who, request, useSeededServer, user } from '../helpers/server'
 import { groundTruth } from '../helpers/truth'
 import { fileBytes, getBytes, townsShapefile, townsUtm, uploadLayer } from '../helpers/uploads'
 
@@ -59,8 +59,8 @@ beforeAll(async () => {
   hidden = await upload('view_only.geojson', geojson, { permissions: JSON.stringify({ users: { AnonymousUser: ['view_resourcebase'] }, groups: {} }) })
 })
 
-const ows = (query: string, who: Parameters<typeof request>[2]['who'] = 'anonymous') => request(t.server, `/geoserver/ows?${query}`, { who })
-const post = (xml: string, who: Parameters<typeof request>[2]['who'] = 'anonymous') => request(t.server, '/geoserver/wfs', { method: 'POST', who, headers: { 'content-type': 'text/xml' }, body: xml })
+const ows = (query: string, who: Who = 'anonymous') => request(t.server, `/geoserver/ows?${query}`, { who })
+const post = (xml: string, who: Who = 'anonymous') => request(t.server, '/geoserver/wfs', { method: 'POST', who, headers: { 'content-type': 'text/xml' }, body: xml })
 
 /** GeoJSON GetFeature (2.0.0) of the points layer; the feature numbers (i) in answer order. */
 async function numbers(extra: string): Promise<{ matched: number; order: number[] }> {
