@@ -51,7 +51,8 @@ export interface PreparedShape {
   test(feature: Geometry): boolean
 }
 
-function mapPositions(geometry: Geometry, f: (p: Position) => Position): Geometry {
+/** A geometry with every position mapped (reprojection, axis swaps, envelopes). */
+export function mapPositions(geometry: Geometry, f: (p: Position) => Position): Geometry {
   switch (geometry.type) {
     case 'Point':
       return { type: 'Point', coordinates: f(geometry.coordinates) }

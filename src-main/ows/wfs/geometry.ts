@@ -1,22 +1,6 @@
-import type { Geometry, Position } from 'geojson'
+import type { Geometry } from 'geojson'
 import { type RequestCrs, transformer } from '../crs'
-
-function mapPositions(geometry: Geometry, f: (p: Position) => Position): Geometry {
-  switch (geometry.type) {
-    case 'Point':
-      return { type: 'Point', coordinates: f(geometry.coordinates) }
-    case 'MultiPoint':
-    case 'LineString':
-      return { type: geometry.type, coordinates: geometry.coordinates.map(f) } as Geometry
-    case 'MultiLineString':
-    case 'Polygon':
-      return { type: geometry.type, coordinates: geometry.coordinates.map((r) => r.map(f)) } as Geometry
-    case 'MultiPolygon':
-      return { type: 'MultiPolygon', coordinates: geometry.coordinates.map((p) => p.map((r) => r.map(f))) }
-    case 'GeometryCollection':
-      return { type: 'GeometryCollection', geometries: geometry.geometries.map((g) => mapPositions(g, f)) }
-  }
-}
+import { mapPositions } from '../spatial'
 
 /**
  * A stored geometry (EPSG:4326, x = longitude) carried into a CRS, in x, y order or, with

@@ -116,14 +116,17 @@ function fromKvp(req: OwsRequest): GetFeatureRequest {
       srsName: param(req, 'srsname') ?? param(req, 'srs') ?? null
     }
   })
+  return { queries, byId, ...requestWide((name) => param(req, name.toLowerCase())) }
+}
+
+/** The request-wide parameters, from KVP or the root element's attributes (`get` takes the XML spelling). */
+function requestWide(get: (name: string) => string | undefined): Omit<GetFeatureRequest, 'queries' | 'byId'> {
   return {
-    queries,
-    count: Math.min(MAX_FEATURES, whole(param(req, 'count') ?? param(req, 'maxfeatures'), 'count', 0) ?? MAX_FEATURES),
-    startIndex: whole(param(req, 'startindex'), 'startIndex', 0) ?? 0,
-    resultType: resultTypeOf(param(req, 'resulttype')),
-    outputFormat: param(req, 'outputformat'),
-    byId,
-    valueReference: param(req, 'valuereference') ?? null
+    count: Math.min(MAX_FEATURES, whole(get('count') ?? get('maxFeatures'), 'count', 0) ?? MAX_FEATURES),
+    startIndex: whole(get('startIndex'), 'startIndex', 0) ?? 0,
+    resultType: resultTypeOf(get('resultType')),
+    outputFormat: get('outputFormat'),
+    valueReference: get('valueReference') ?? null
   }
 }
 
@@ -186,15 +189,7 @@ function fromXml(xml: XmlElement): GetFeatureRequest {
     }
   }
   if (queries.length === 0) throw new OwsException('MissingParameterValue', 'GetFeature holds no Query.', 'Query')
-  return {
-    queries,
-    count: Math.min(MAX_FEATURES, whole(attr(xml, 'count') ?? attr(xml, 'maxFeatures'), 'count', 0) ?? MAX_FEATURES),
-    startIndex: whole(attr(xml, 'startIndex'), 'startIndex', 0) ?? 0,
-    resultType: resultTypeOf(attr(xml, 'resultType')),
-    outputFormat: attr(xml, 'outputFormat'),
-    byId,
-    valueReference: attr(xml, 'valueReference') ?? null
-  }
+  return { queries, byId, ...requestWide((name) => attr(xml, name)) }
 }
 
 export function parseGetFeature(req: OwsRequest): GetFeatureRequest {
