@@ -332,3 +332,61 @@ export function checkLonLatBbox(bbox: Bbox, file: string): void {
     throw new IngestError(file, `the coordinates are not longitude/latitude degrees (extent ${bbox.map((v) => +v.toFixed(6)).join(', ')})`)
   }
 }
+
+const projections = new Map<string, proj4.Converter>()
+
+function definition(epsg: number): string {
+  if (epsg === 4326) return 'EPSG:4326'
+  if (epsg === 3857) return 'EPSG:3857'
+  return crsFromEpsg(epsg).definition
+}
+
+/**
+ * A point transform between two EPSG codes, in x (east/lon), y (north/lat) order. Cached: proj4
+ * parses a definition once. The identity when both are the same.
+ */
+export function transformer(from: number, to: number): (xy: [number, number]) => [number, number] {
+  if (from === to) return (xy) => xy
+  const key = `${from}>${to}`
+  let converter = projections.get(key)
+  if (!converter) {
+    converter = proj4(definition(from), definition(to))
+    projections.set(key, converter)
+  }
+  const c = converter
+  return (xy) => c.forward(xy) as [number, number]
+}
+
+/**
+ * A bbox carried into another CRS by transforming points along its edges (a projected box's edges
+ * curve in lon/lat); non-finite points (outside a projection's domain) are skipped. Null when no
+ * point of the box can be transformed.
+ */
+export function transformBbox(bbox: Bbox, from: number, to: number, steps = 16): Bbox | null {
+  if (from === to) return bbox
+  const forward = transformer(from, to)
+  let [minx, miny, maxx, maxy] = [Infinity, Infinity, -Infinity, -Infinity]
+  const [x0, y0, x1, y1] = bbox
+  for (let i = 0; i <= steps; i++) {
+    const t = i / steps
+    for (const p of [
+      [x0 + (x1 - x0) * t, y0],
+      [x0 + (x1 - x0) * t, y1],
+      [x0, y0 + (y1 - y0) * t],
+      [x1, y0 + (y1 - y0) * t]
+    ] as [number, number][]) {
+      let q: [number, number]
+      try {
+        q = forward(p)
+      } catch {
+        continue
+      }
+      if (!Number.isFinite(q[0]) || !Number.isFinite(q[1])) continue
+      minx = Math.min(minx, q[0])
+      miny = Math.min(miny, q[1])
+      maxx = Math.max(maxx, q[0])
+      maxy = Math.max(maxy, q[1])
+    }
+  }
+  return Number.isFinite(minx) ? [minx, miny, maxx, maxy] : null
+}

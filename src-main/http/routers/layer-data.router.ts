@@ -5,7 +5,7 @@ import type { Services } from '../../composition'
 import { callerOf } from '../auth'
 import { idParam, listQuery } from '../envelope'
 import { NotAuthenticated, NotFound, ValidationError } from '../../errors'
-import { dropWhenStalled, sendChunks } from '../streaming'
+import { dropWhenStalled, sendChunks } from '../../streaming'
 
 const isMultipart = (type: string | undefined) => /^multipart\/form-data/i.test(type ?? '')
 

@@ -1,7 +1,7 @@
 import type Sqlite from 'better-sqlite3'
 import type { Response } from 'express'
 import type { Geometry } from 'geojson'
-import { dropWhenStalled } from '../../http/streaming'
+import { dropWhenStalled } from '../../streaming'
 import type { OwsLayer } from '../../services/ows-layers.service'
 import type { RequestCrs } from '../crs'
 import { type FeatureRow, featureRowsByIds } from '../features'
