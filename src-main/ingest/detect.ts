@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, statSync } from 'node:fs'
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { basename, dirname, extname, join } from 'node:path'
 import { openCsv } from './csv.reader'
 import { openGeoJson } from './geojson.reader'
@@ -41,7 +41,10 @@ export function extensionOf(name: string): string {
 export async function openSources(parts: UploadedParts, workDir: string, options: { charset?: string }): Promise<LayerSource[]> {
   const ext = extensionOf(parts.baseName)
   if (ext === 'zip') {
+    // A fresh folder each time: an upload waiting for its CRS is read again when the CRS comes,
+    // and the first reading's files must not stand in the way (nor be read a second time).
     const into = join(workDir, 'unzipped')
+    rmSync(into, { recursive: true, force: true })
     mkdirSync(into, { recursive: true })
     await extractZip(parts.base, into, ZIP_LIMITS)
     const sources = await openFolder(into, parts.baseName, workDir, options)
@@ -64,6 +67,7 @@ async function openFile(path: string, ext: string, parts: Partial<UploadedParts>
       return [await openKml(path)]
     case 'kmz': {
       const into = join(workDir, `kmz-${basename(path)}`)
+      rmSync(into, { recursive: true, force: true })
       mkdirSync(into, { recursive: true })
       return [await openKmz(path, into)]
     }

@@ -20,6 +20,7 @@ import {
   uploadLayer,
   utm33ToLonLat
 } from '../helpers/uploads'
+import { buildZip } from '../helpers/fixtures-files'
 
 // The upload wizard over HTTP (spec 2.5, 3.2, 3.10, 5): POST runs every step, PUT the first one.
 
@@ -250,6 +251,19 @@ describe('a shapefile without .prj (the srs step)', () => {
     const layer = (await request(t.server, `/api/v2/layers/${layerPk(res.body.id)}`, { who: uploader() })).body.layer
     expect(layer.title).toBe('Waited title')
     expect(layer.default_style.name).toBe('waited_style')
+  })
+
+  it('finishes a zipped shapefile without .prj once its CRS is given (old GPS and field exports often lack one)', async () => {
+    const zip = await buildZip(['shp', 'dbf', 'shx'].map((ext) => ({ name: `towns_utm33.${ext}`, data: fixtureBytes(`towns_utm33.${ext}`) })))
+    const res = await uploadLayer(t.server, uploader(), [fileBytes('base_file', 'field_towns.zip', zip)])
+    expect(res.body).toMatchObject({ status: 'incomplete', required_input: true })
+    const done = await request(t.server, `/upload/srs?id=${res.body.id}`, { method: 'POST', who: uploader(), form: { srs: 'EPSG:32633' } })
+    expect(done.status, done.text).toBe(200)
+    expect(done.body, done.text).toMatchObject({ status: 'finished', success: true })
+    const layer = (await request(t.server, `/api/v2/layers/${layerPk(res.body.id)}`, { who: uploader() })).body.layer
+    expect(layer.srid).toBe('EPSG:32633')
+    expectExtent(extentOfPolygon(layer.ll_bbox_polygon), townsExtent())
+    expect(dataFolderEntries(t.server.dataDir).uploads).toEqual([])
   })
 
   it('GET /upload/delete/<id> removes a WAITING upload and its folder', async () => {
