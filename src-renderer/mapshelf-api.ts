@@ -83,6 +83,13 @@ export const uploadProgress = (id: number) => client.request<UploadProgress>('GE
 export const uploadFinal = (id: number) => client.request<UploadStepReply>('GET', '/upload/final', { query: { id } })
 /** Supplies the CRS a WAITING upload asked for; the import then runs to its end and answers. */
 export const uploadSrs = (id: number, srs: string) => client.request<UploadStepReply>('POST', '/upload/srs', { query: { id }, form: { srs } })
+/** For an upload waiting for its CRS: its coordinates' range, whether they are degrees, and likely CRSs. */
+export interface CrsHints {
+  extent: LonLatBox | null
+  degrees: boolean | null
+  suggestions: { epsg: number; name: string; reason: string }[]
+}
+export const uploadCrsHints = (id: number) => client.request<CrsHints>('GET', `/api/v2/mapshelf/uploads/${id}/crs`)
 export const uploadSession = (id: number) => client.get<UploadDto>('uploads', 'upload', id, { full: true })
 
 /** A refused upload answers 400 `{ success: false, errors: [...] }` (spec 5.1). */

@@ -390,3 +390,74 @@ export function transformBbox(bbox: Bbox, from: number, to: number, steps = 16):
   }
   return Number.isFinite(minx) ? [minx, miny, maxx, maxy] : null
 }
+
+/** A CRS a file without one may be in, and why it is suggested. */
+export interface CrsSuggestion {
+  epsg: number
+  name: string
+  reason: string
+}
+
+function crsName(epsg: number): string {
+  if (epsg === 4326) return 'WGS 84'
+  if (epsg === 3857) return 'WGS 84 / Pseudo-Mercator'
+  return epsgEntry(epsg)?.name ?? `EPSG:${epsg}`
+}
+
+/** The data's lon/lat box when read in `epsg`, if that lands inside the CRS's area of use; else null. */
+function landsIn(extent: Bbox, epsg: number): Bbox | null {
+  let lonLat: Bbox | null
+  try {
+    lonLat = transformBbox(extent, epsg, 4326, 4)
+  } catch {
+    return null
+  }
+  if (!lonLat || !lonLat.every(Number.isFinite)) return null
+  const area = epsg === 4326 || epsg === 3857 ? [90, -180, -90, 180] : (epsgEntry(epsg)?.bbox ?? null)
+  if (!area) return isLonLatBbox(lonLat) ? lonLat : null
+  const [north, west, south, east] = area
+  const margin = 1
+  const inLat = lonLat[1] >= south - margin && lonLat[3] <= north + margin
+  // Areas crossing the antimeridian have east < west.
+  const inLon = east >= west ? lonLat[0] >= west - margin && lonLat[2] <= east + margin : lonLat[0] >= west - margin || lonLat[2] <= east + margin
+  return inLat && inLon ? lonLat : null
+}
+
+const near = (a: Bbox, b: Bbox, buffer = 0.5) => a[0] - buffer <= b[2] && b[0] - buffer <= a[2] && a[1] - buffer <= b[3] && b[1] - buffer <= a[3]
+
+/**
+ * What CRS a file that names none is probably in, from the range of its coordinates: degrees when
+ * they fit longitude and latitude; otherwise the projected CRSs the catalogue's own layers use
+ * whose area of use the data would then fall in, first those whose layers lie where the data would
+ * (field data tend to share their project's CRS and place), then by how many layers use them.
+ * Never a guess presented as certain: the user picks.
+ *
+ * @example likelyCrs([280121, 4629550, 292775, 4641997], [{ epsg: 32630, boxes: [[-4, 41.5, -3, 42.5]] }]).suggestions[0].epsg // 32630
+ */
+export function likelyCrs(extent: Bbox, used: { epsg: number; boxes: Bbox[] }[]): { degrees: boolean; suggestions: CrsSuggestion[] } {
+  const degrees = isLonLatBbox(extent)
+  const suggestions: CrsSuggestion[] = []
+  if (degrees) suggestions.push({ epsg: 4326, name: crsName(4326), reason: 'the coordinates fit degrees of longitude and latitude' })
+  const ranked = used
+    .filter(({ epsg }) => epsg !== 4326 && (!degrees || isGeographicEpsg(epsg)))
+    .map(({ epsg, boxes }) => {
+      const at = landsIn(extent, epsg)
+      return { epsg, total: boxes.length, nearby: at ? boxes.filter((box) => near(at, box)).length : 0, fits: at !== null }
+    })
+    .filter((c) => c.fits)
+    .sort((a, b) => b.nearby - a.nearby || b.total - a.total)
+  for (const c of ranked.slice(0, 6)) {
+    const layers = (n: number) => `${n} layer${n === 1 ? '' : 's'}`
+    const reason = c.nearby > 0 ? `${layers(c.nearby)} of this catalogue in this CRS lie where the data would` : `used by ${layers(c.total)} of this catalogue, and the data fall in its area of use`
+    suggestions.push({ epsg: c.epsg, name: crsName(c.epsg), reason })
+  }
+  if (!degrees && !suggestions.some((s) => s.epsg === 3857) && landsIn(extent, 3857) && Math.abs(extent[1]) <= 20048967 && Math.abs(extent[3]) <= 20048967) {
+    suggestions.push({ epsg: 3857, name: crsName(3857), reason: 'web maps and many online exports use it; check that the layer lands where expected' })
+  }
+  return { degrees, suggestions }
+}
+
+function isGeographicEpsg(epsg: number): boolean {
+  if (epsg === 4326) return true
+  return /\+proj=longlat\b/.test(epsgEntry(epsg)?.proj4 ?? '')
+}

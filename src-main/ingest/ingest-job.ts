@@ -52,7 +52,7 @@ export type IngestedLayer = IngestedVector | IngestedRaster
 
 export type IngestOutcome =
   | { status: 'done'; layers: IngestedLayer[] }
-  | { status: 'waiting'; message: string }
+  | { status: 'waiting'; message: string; extent: [number, number, number, number] | null }
   | { status: 'error'; message: string }
 
 export type Progress = (fraction: number) => void
@@ -78,7 +78,9 @@ export async function runIngest(sqlite: Sqlite.Database, job: IngestJob, progres
     const sources = await openSources(job.parts, job.workDir, { charset: job.charset })
     const unknown = sources.find((s) => s.crs === null)
     if (unknown && !supplied) {
-      return { status: 'waiting', message: `${unknown.file}: the coordinate reference system is unknown (no .prj or CRS in the file). Supply it as an EPSG code to continue.` }
+      // The coordinates' range, when the file states it cheaply: what suggests a CRS to the user.
+      const extent = unknown.kind === 'raster' ? unknown.bbox : (unknown.extentHint ?? null)
+      return { status: 'waiting', message: `${unknown.file}: the coordinate reference system is unknown (no .prj or CRS in the file). Supply it as an EPSG code to continue.`, extent }
     }
     const layers: IngestedLayer[] = []
     for (const [index, source] of sources.entries()) {

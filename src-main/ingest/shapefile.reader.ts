@@ -208,6 +208,20 @@ async function shxRecordCount(shx: string, shp: string, file: string): Promise<n
   return count
 }
 
+/** The bounding box the .shp header states (bytes 36–67: Xmin, Ymin, Xmax, Ymax), when it is a real box. */
+async function shpHeaderBox(shp: string): Promise<[number, number, number, number] | undefined> {
+  const handle = await openFile(shp, 'r')
+  try {
+    const header = Buffer.alloc(100)
+    const { bytesRead } = await handle.read(header, 0, 100, 0)
+    if (bytesRead < 68) return undefined
+    const box: [number, number, number, number] = [header.readDoubleLE(36), header.readDoubleLE(44), header.readDoubleLE(52), header.readDoubleLE(60)]
+    return box.every(Number.isFinite) && box[0] <= box[2] && box[1] <= box[3] ? box : undefined
+  } finally {
+    await handle.close()
+  }
+}
+
 /**
  * Reads a shapefile: geometry from the .shp (its header checked by the shapefile package, its
  * records decoded from large blocks here), attributes from the
@@ -258,6 +272,7 @@ export async function openShapefile(paths: ShapefilePaths, options: { charset?: 
   }
 
   const fields: FieldDef[] = header.fields.map((f) => ({ name: f.name, type: f.type }))
+  const extentHint = await shpHeaderBox(paths.shp)
   return {
     kind: 'vector',
     name,
@@ -268,6 +283,7 @@ export async function openShapefile(paths: ShapefilePaths, options: { charset?: 
     fields,
     charset: charsetLabel(charset),
     countHint: header.records,
+    ...(extentHint ? { extentHint } : {}),
     features: () => readFeatures(paths.shp, paths.dbf as string, header, charset, shapeType, file)
   }
 }

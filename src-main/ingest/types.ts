@@ -55,6 +55,8 @@ export interface VectorSource {
   charset: string
   /** Feature count when the format knows it without reading everything (null otherwise). */
   countHint: number | null
+  /** [minx, miny, maxx, maxy] in the source CRS when the format states it without reading the features (a .shp header). */
+  extentHint?: [number, number, number, number]
   /**
    * Features in the source CRS, in batches (a few thousand per batch), read lazily so memory stays
    * bounded. Properties are keyed by the names in `fields`. A malformed record throws IngestError.

@@ -7,13 +7,13 @@ import type { Polygon } from 'geojson'
 import { PermSpecRequest } from '../../src-shared/api/schemas'
 import { CHANGE } from '../../src-shared/api/permissions'
 import type { Clock } from '../clock'
-import type { Db } from '../db/database'
+import { type Db, transact } from '../db/database'
 import { nextId } from '../db/id-sequences'
 import { callerHolds } from './visibility'
 import type { Database } from '../db/schema'
 import { NotAuthenticated, NotFound, PermissionDenied, UploadRefused, ValidationError } from '../errors'
 import { validate } from '../validate'
-import type { Bbox } from '../ingest/crs'
+import { type Bbox, type CrsSuggestion, isKnownEpsg, likelyCrs } from '../ingest/crs'
 import type { DataFolder } from '../ingest/data-folder'
 import { LAYER_EXTENSIONS, SUPPORTED_LABEL, type UploadedParts, extensionOf } from '../ingest/detect'
 import type { IngestJob, IngestOutcome, IngestedLayer } from '../ingest/ingest-job'
@@ -377,20 +377,25 @@ export function createIngestService(deps: {
     })
   }
 
-  async function wait(uploadId: number, message: string): Promise<void> {
+  /** The upload waits for a CRS; the range of its coordinates is kept in its session to suggest one. */
+  async function wait(uploadId: number, message: string, extent: [number, number, number, number] | null): Promise<void> {
     const now = clock.now()
-    await db
-      .updateTable('uploads')
-      .set((eb) => ({ state: 'WAITING', error_msg: message, date: now, last_updated: now, version: eb('version', '+', 1) }))
-      .where('id', '=', uploadId)
-      .execute()
+    await transact(db, async (trx) => {
+      const row = await trx.selectFrom('uploads').select('session').where('id', '=', uploadId).executeTakeFirstOrThrow()
+      const session = { ...(JSON.parse(row.session ?? '{}') as Record<string, unknown>), crs_extent: extent }
+      await trx
+        .updateTable('uploads')
+        .set((eb) => ({ state: 'WAITING', error_msg: message, session: JSON.stringify(session), date: now, last_updated: now, version: eb('version', '+', 1) }))
+        .where('id', '=', uploadId)
+        .execute()
+    })
   }
 
   /** Runs an upload to its end; answers the wizard's last reply. */
   async function complete(caller: Caller, uploadId: number, dir: string, read: Form & { title?: string; abstract?: string }, srs: string | undefined, keepSessionOnError: boolean): Promise<WizardReply> {
     const outcome = await ingest(uploadId, jobOf(uploadId, dir, read, srs))
     if (outcome.status === 'waiting') {
-      await wait(uploadId, outcome.message)
+      await wait(uploadId, outcome.message, outcome.extent)
       return incompleteReply(uploadId, `/upload/srs?id=${uploadId}&force_ajax=true`, true, outcome.message)
     }
     if (outcome.status === 'error') {
@@ -597,6 +602,34 @@ export function createIngestService(deps: {
       const read = await storedForm(upload)
       await db.updateTable('uploads').set({ state: 'RUNNING', error_msg: null }).where('id', '=', id).execute()
       return complete(caller, id, folder.absolute(upload.upload_dir!), read, srs.trim(), true)
+    },
+
+    /**
+     * For an upload waiting for its CRS: the range of its coordinates, whether they are degrees, and
+     * the CRSs it is probably in (catalogue layers' CRSs whose area of use the data fall in).
+     */
+    async crsHints(caller: Caller, id: number): Promise<{ extent: [number, number, number, number] | null; degrees: boolean | null; suggestions: CrsSuggestion[] }> {
+      const upload = await ownUpload(caller, id)
+      if (upload.state !== 'WAITING') throw new NotFound('This upload is not waiting for a CRS.')
+      const extent = (JSON.parse(upload.session ?? '{}') as { crs_extent?: [number, number, number, number] | null }).crs_extent ?? null
+      if (!extent) return { extent: null, degrees: null, suggestions: [] }
+      const layers = await db
+        .selectFrom('resources')
+        .select(['srid', 'll_minx', 'll_miny', 'll_maxx', 'll_maxy'])
+        .where('resource_type', '=', 'layer')
+        .where('srid', '!=', 'EPSG:4326')
+        .limit(10_000)
+        .execute()
+      const byCode = new Map<number, Bbox[]>()
+      for (const l of layers) {
+        const epsg = Number(/(\d+)$/.exec(l.srid ?? '')?.[1])
+        if (!Number.isInteger(epsg) || !isKnownEpsg(epsg)) continue
+        const box = [l.ll_minx, l.ll_miny, l.ll_maxx, l.ll_maxy]
+        const boxes = byCode.get(epsg) ?? []
+        if (box.every((v) => v !== null)) boxes.push(box as Bbox)
+        byCode.set(epsg, boxes)
+      }
+      return { extent, ...likelyCrs(extent, [...byCode].map(([epsg, boxes]) => ({ epsg, boxes }))) }
     },
 
     /** GET /upload/progress?id=: the task's progress, or `{"state": "NONE"}`. */

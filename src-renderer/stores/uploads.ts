@@ -3,7 +3,7 @@ import { ref } from 'vue'
 import type { UploadDto } from '../../src-shared/api/dto'
 import type { UploadStepReply } from '../../src-shared/client/geonode-client'
 import { client, messageOf } from '../api'
-import { sendUpload, uploadErrorsOf, uploadFinal, uploadProgress, uploadSession, uploadSrs } from '../mapshelf-api'
+import { type CrsHints, sendUpload, uploadCrsHints, uploadErrorsOf, uploadFinal, uploadProgress, uploadSession, uploadSrs } from '../mapshelf-api'
 import type { PlannedUpload } from './upload-files'
 
 export interface UploadItem {
@@ -24,6 +24,8 @@ export interface UploadItem {
   crs: string | null
   /** Why the server waits (its message), and the reply to a CRS given. */
   waitingMessage: string
+  /** What the coordinates say about the CRS (their range, degrees or not, likely codes). */
+  crsHints: CrsHints | null
   srsBusy: boolean
   srsErrors: string[]
 }
@@ -72,6 +74,7 @@ export const useUploadsStore = defineStore('uploads', () => {
       item.state = 'waiting'
       item.step = 'Needs a coordinate reference system'
       item.waitingMessage = typeof reply.error_msg === 'string' ? reply.error_msg : 'The files do not say which coordinate reference system their coordinates are in: give its EPSG code to go on.'
+      if (item.uploadId !== null) item.crsHints = await uploadCrsHints(item.uploadId).catch(() => null)
     } else {
       item.state = 'failed'
       item.errors = reply.errors?.length ? reply.errors.map(String) : [String(reply.error_msg ?? `The import stopped at “${reply.status ?? 'unknown'}”.`)]
@@ -113,6 +116,7 @@ export const useUploadsStore = defineStore('uploads', () => {
       bbox: null,
       crs: null,
       waitingMessage: '',
+      crsHints: null,
       srsBusy: false,
       srsErrors: []
     })

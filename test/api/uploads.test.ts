@@ -253,6 +253,22 @@ describe('a shapefile without .prj (the srs step)', () => {
     expect(layer.default_style.name).toBe('waited_style')
   })
 
+  it("suggests CRSs for a waiting upload from its coordinates' range and the catalogue's own layers", async () => {
+    // A layer of the catalogue in UTM 33N: the towns (metres, not degrees) fall in that zone's area of use.
+    await uploadLayer(t.server, uploader(), townsShapefile())
+    const res = await uploadLayer(t.server, uploader(), townsShapefile({ prj: false }))
+    const hints = await request(t.server, `/api/v2/mapshelf/uploads/${res.body.id}/crs`, { who: uploader() })
+    expect(hints.status, hints.text).toBe(200)
+    const xs = townsUtm().map((p) => p[0])
+    const ys = townsUtm().map((p) => p[1])
+    expect(hints.body.extent.map((v: number) => Math.round(v))).toEqual([Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)].map(Math.round))
+    expect(hints.body.degrees).toBe(false)
+    expect(hints.body.suggestions[0]).toMatchObject({ epsg: 32633, name: 'WGS 84 / UTM zone 33N' })
+    expect(hints.body.suggestions.map((s: { epsg: number }) => s.epsg)).not.toContain(4326)
+    expect((await request(t.server, `/api/v2/mapshelf/uploads/${res.body.id}/crs`, { who: user(t.fx.otherUser) })).status).toBe(404)
+    expect((await request(t.server, `/upload/delete/${res.body.id}`, { who: uploader() })).status).toBe(200)
+  })
+
   it('finishes a zipped shapefile without .prj once its CRS is given (old GPS and field exports often lack one)', async () => {
     const zip = await buildZip(['shp', 'dbf', 'shx'].map((ext) => ({ name: `towns_utm33.${ext}`, data: fixtureBytes(`towns_utm33.${ext}`) })))
     const res = await uploadLayer(t.server, uploader(), [fileBytes('base_file', 'field_towns.zip', zip)])

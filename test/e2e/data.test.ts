@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { makeTempDir, writePng } from '../helpers/fixtures-files'
 import { writeShapefile } from '../helpers/fixtures-vector'
+import { fixturePath } from '../helpers/uploads'
 import { DEMO_PASSWORD, open, openResource, shot, signIn, useApp } from './app'
 
 const app = useApp(40)
@@ -96,6 +97,27 @@ describe('uploads, the map viewer, documents and history', () => {
     } finally {
       await tmp.remove()
     }
+  })
+
+  it('warns that projected coordinates are not degrees and offers the CRSs the catalogue uses there', async () => {
+    const { page, server, fx } = app
+    // A layer of the catalogue in UTM zone 33N, uploaded with its .prj.
+    const form = new FormData()
+    for (const ext of ['shp', 'dbf', 'shx', 'prj']) form.append(ext === 'shp' ? 'base_file' : `${ext}_file`, new Blob([readFileSync(fixturePath(`towns_utm33.${ext}`))]), `towns_utm33.${ext}`)
+    const basic = `Basic ${Buffer.from(`${fx.plainUser}:${DEMO_PASSWORD}`).toString('base64')}`
+    expect((await (await fetch(`${server.url}/api/v2/uploads/upload/`, { method: 'POST', headers: { authorization: basic }, body: form })).json()).status).toBe('finished')
+    await open(page, server, '/uploads')
+    await page.setInputFiles('[data-testid="file-input"]', ['shp', 'dbf', 'shx'].map((ext) => ({ name: `field_towns.${ext}`, mimeType: 'application/octet-stream', buffer: readFileSync(fixturePath(`towns_utm33.${ext}`)) })))
+    const item = page.locator(uploadItem('field_towns.shp'))
+    await page.waitForSelector(`${uploadItem('field_towns.shp')}[data-state="waiting"]`)
+    await expect.poll(() => item.locator('[data-testid="crs-not-degrees"]').textContent()).toContain('not degrees')
+    expect(await item.locator('[data-testid="crs-suggestion"]').first().textContent()).toContain('EPSG:32633')
+    // The box starts with the likely code, not EPSG:4326.
+    expect(await item.locator('[data-testid="crs-input"]').inputValue()).toBe('32633')
+    await shot(page, 'upload-crs-suggestions.png')
+    await item.locator('[data-testid="crs-submit"]').click()
+    await page.waitForSelector(`${uploadItem('field_towns.shp')}[data-state="done"]`)
+    await expect.poll(() => item.locator('[data-testid="upload-result-box"]').textContent()).toContain('32633')
   })
 
   it('uploads an image document linked to the layer, and previews it', async () => {

@@ -57,6 +57,9 @@ export function layerDataRouter(s: Services): Router {
     const srs = [body.srs, body.source, req.query.srs, req.query.source].find((v): v is string => typeof v === 'string')
     res.json(await s.ingest.supplySrs(callerOf(res), wizardId(req.query.id), srs))
   })
+  router.get('/api/v2/mapshelf/uploads/:id/crs', async (req, res) => {
+    res.json(await s.ingest.crsHints(callerOf(res), idParam(req.params.id)))
+  })
   router.get('/upload/progress', async (req, res) => {
     res.json(await s.ingest.progress(callerOf(res), wizardId(req.query.id)))
   })
