@@ -29,6 +29,8 @@ export interface OwsRequest {
   version: string | undefined
   /** KVP parameters with lower-case names (OGC KVP names are case-insensitive). */
   params: ReadonlyMap<string, string>
+  /** Every value of each KVP parameter, for the ones a request may repeat (WCS 2.0's SUBSET); lower-case names. */
+  paramLists?: ReadonlyMap<string, readonly string[]>
   /** The XML body of a POST, parsed (root element = the operation). */
   xml: XmlElement | null
   endpoint: OwsEndpoint
@@ -45,6 +47,22 @@ export function requiredParam(req: OwsRequest, name: string): string {
   const value = param(req, name)
   if (value === undefined) throw new OwsException('MissingParameterValue', `The ${name.toUpperCase()} parameter is required.`, name.toUpperCase())
   return value
+}
+
+/** Every value a KVP parameter was given, in order (a repeated key, in any case, gives several). */
+export function paramValues(req: OwsRequest, name: string): string[] {
+  const values = req.paramLists?.get(name.toLowerCase()) ?? (req.params.has(name.toLowerCase()) ? [req.params.get(name.toLowerCase())!] : [])
+  return values.filter((v) => v !== '')
+}
+
+function kvpLists(query: Record<string, unknown>, into = new Map<string, string[]>()): Map<string, string[]> {
+  for (const [key, value] of Object.entries(query)) {
+    const values = (Array.isArray(value) ? value : [value]).filter((v): v is string => typeof v === 'string')
+    if (values.length === 0) continue
+    const name = key.toLowerCase()
+    into.set(name, [...(into.get(name) ?? []), ...values])
+  }
+  return into
 }
 
 function kvp(query: Record<string, unknown>): Map<string, string> {
@@ -70,6 +88,7 @@ function upperService(value: string | undefined): OwsServiceName | undefined {
  */
 export function readOwsRequest(req: Request, endpoint: OwsEndpoint): OwsRequest {
   const params = kvp(req.query as Record<string, unknown>)
+  const paramLists = kvpLists(req.query as Record<string, unknown>)
   let xml: XmlElement | null = null
   if (req.method === 'POST') {
     if (typeof req.body === 'string' && req.body.trim() !== '') {
@@ -81,6 +100,7 @@ export function readOwsRequest(req: Request, endpoint: OwsEndpoint): OwsRequest 
       }
     } else if (req.body && typeof req.body === 'object') {
       for (const [key, value] of kvp(req.body as Record<string, unknown>)) if (!params.has(key)) params.set(key, value)
+      kvpLists(req.body as Record<string, unknown>, paramLists)
     }
   }
   const sentService = xml ? attr(xml, 'service') : params.get('service')
@@ -90,5 +110,5 @@ export function readOwsRequest(req: Request, endpoint: OwsEndpoint): OwsRequest 
   }
   const request = xml ? xml.name : params.get('request')
   const version = (xml ? attr(xml, 'version') : params.get('version') ?? params.get('wmtver')) || undefined
-  return { method: req.method === 'POST' ? 'POST' : 'GET', service, request, operation: (request ?? '').toLowerCase(), version, params, xml, endpoint }
+  return { method: req.method === 'POST' ? 'POST' : 'GET', service, request, operation: (request ?? '').toLowerCase(), version, params, paramLists, xml, endpoint }
 }
