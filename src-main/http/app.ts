@@ -15,6 +15,7 @@ import { responseCache } from './response-cache'
 import { authRouter } from './routers/auth.router'
 import { lookupsRouter } from './routers/lookups.router'
 import { mapstoreRouter } from './routers/mapstore.router'
+import { metadataRouter } from './routers/metadata.router'
 import { miscRouter } from './routers/misc.router'
 import { resourcesRouter } from './routers/resources.router'
 import { uploadsRouter } from './routers/uploads.router'
@@ -118,6 +119,7 @@ export function createApp(deps: AppDeps): Express {
   if (config.responseCacheBytes > 0) app.use('/api/v2', responseCache(deps.db, { maxBytes: config.responseCacheBytes }))
   app.use('/api/v2', resourcesRouter(services, { patchAll: config.patchAll }), usersRouter(services), groupsRouter(services), lookupsRouter(services), uploadsRouter(services))
   app.use(mapstoreRouter(services, deps.siteUrl))
+  app.use(metadataRouter(services))
   app.use(owsRouter({ services, sqlite: deps.sqlite, folder: deps.folder, log }))
   if (config.uiDir) app.use(userInterface(config.uiDir))
   app.use(() => {

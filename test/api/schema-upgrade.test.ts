@@ -184,7 +184,7 @@ describe.each(STEPS)('a data folder of schema %s', (step) => {
       expect(dto.links.slice(dto.links.length - listed.length)).toEqual(listed)
       const all = (await body(server, `/api/v2/mapshelf/resources/${r.id}/links`)).links
       expect(all.slice(all.length - r.links.length)).toEqual(r.links)
-      expect(dto.links.filter((l: { link_type: string }) => l.link_type === 'metadata').length).toBeGreaterThanOrEqual(6)
+      expect(dto.links.filter((l: { link_type: string }) => l.link_type === 'metadata').length).toBeGreaterThanOrEqual(3)
       expect(await body(server, `/api/v2/resources/${r.id}/extra_metadata`)).toEqual(r.extra_metadata.map((m) => ({ id: expect.any(Number), ...m })))
     }
     const deleted = await request(server, `/api/v2/resources/${DELETED_RESOURCE.id}`, { who: ADMIN })

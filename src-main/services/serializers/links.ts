@@ -17,13 +17,15 @@ export const API_LINK_TYPES = new Set(['OGC:WMS', 'OGC:WFS', 'OGC:WCS', 'image',
 export const OWS_PATH = 'geoserver/ows'
 export const CSW_PATH = 'catalogue/csw'
 
-/** The CSW output schemas GeoNode names metadata links after, in its order. */
+/**
+ * The CSW output schemas GeoNode names metadata links after, in its order: the ones the catalogue
+ * writes. GeoNode also links DIF, ebRIM and FGDC records; their mandatory parts (GCMD science
+ * keywords, registry packages, currentness and progress) are nothing a resource here records, so
+ * they are not offered rather than made up.
+ */
 export const METADATA_SCHEMAS: readonly { name: string; schema: string }[] = [
   { name: 'Atom', schema: 'http://www.w3.org/2005/Atom' },
-  { name: 'DIF', schema: 'http://gcmd.gsfc.nasa.gov/Aboutus/xml/dif/' },
   { name: 'Dublin Core', schema: 'http://www.opengis.net/cat/csw/2.0.2' },
-  { name: 'ebRIM', schema: 'urn:oasis:names:tc:ebxml-regrep:xsd:rim:3.0' },
-  { name: 'FGDC', schema: 'http://www.opengis.net/cat/csw/csdgm' },
   { name: 'ISO', schema: 'http://www.isotc211.org/2005/gmd' }
 ]
 
