@@ -75,4 +75,41 @@ describe('the resource page', () => {
     await openResource(page, server, id)
     expect(await page.getAttribute('[data-testid="resource-view"]', 'data-view-state')).toBe('not-found')
   })
+
+  it('shows a layer’s service addresses with copy buttons, and the shown addresses answer GetCapabilities', async () => {
+    const { page, server, fx } = app
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url })
+    await openResource(page, server, fx.vectorLayerId)
+    await page.waitForSelector('[data-testid="service-addresses"]')
+    const shown = async (key: string) => (await page.locator(`[data-testid="service-url-${key}"]`).textContent())!
+    expect(await shown('wms')).toBe(`${server.url}/geoserver/wms`)
+    expect(await shown('wfs')).toBe(`${server.url}/geoserver/wfs`)
+    expect(await page.locator('[data-testid="service-url-wcs"]').count()).toBe(0)
+    const layer = (await request(server, `/api/v2/layers/${fx.vectorLayerId}`, { who: 'admin' })).body.layer
+    expect(await page.locator('[data-testid="service-layer-name"]').textContent()).toBe(layer.alternate)
+    expect(await page.locator('[data-testid="qgis-note"]').textContent()).toContain('Layer ▸ Add Layer ▸ Add WMS/WMTS Layer… or Add WFS Layer…')
+
+    await page.click('[data-testid="copy-wfs"]')
+    await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe(`${server.url}/geoserver/wfs`)
+    expect(await page.locator('[data-testid="copy-wfs"]').textContent()).toContain('Copied')
+    await page.click('[data-testid="copy-csw"]')
+    const csw = await page.evaluate(() => navigator.clipboard.readText())
+    expect(csw).toBe(await shown('csw'))
+    const caps = await request(server, `${new URL(csw).pathname}?service=CSW&request=GetCapabilities`)
+    expect(caps.status).toBe(200)
+    expect(caps.text).toContain('<csw:Capabilities')
+    const record = await request(server, new URL(await shown('record')).pathname + new URL(await shown('record')).search, { who: 'admin' })
+    expect(record.text).toContain(`<gmd:fileIdentifier><gco:CharacterString>${layer.uuid}</gco:CharacterString>`)
+    await page.locator('[data-testid="service-addresses"]').scrollIntoViewIfNeeded()
+    await shot(page, 'resource-services.png')
+
+    await openResource(page, server, fx.rasterLayerId)
+    await page.waitForSelector('[data-testid="service-addresses"]')
+    expect(await page.locator('[data-testid="service-url-wfs"]').count()).toBe(0)
+    const wcs = await shown('wcs')
+    expect(wcs).toBe(`${server.url}/geoserver/wcs`)
+    const coverages = await request(server, `${new URL(wcs).pathname}?request=GetCapabilities`)
+    expect(coverages.status).toBe(200)
+    expect(coverages.text).toContain('<wcs:Capabilities version="2.0.1"')
+  })
 })
