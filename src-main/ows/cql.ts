@@ -158,25 +158,23 @@ class CqlParser {
   }
 
   private orFilter(): Filter {
-    const parts = [this.andFilter()]
-    while (this.isWord('OR')) {
-      this.next()
-      parts.push(this.andFilter())
-    }
-    if (parts.length === 1) return parts[0]
-    this.count()
-    return { op: 'or', filters: parts }
+    return this.joined('OR', () => this.andFilter())
   }
 
   private andFilter(): Filter {
-    const parts = [this.notFilter()]
-    while (this.isWord('AND')) {
+    return this.joined('AND', () => this.notFilter())
+  }
+
+  /** Operands separated by AND (or OR), as one node when there are several. */
+  private joined(word: 'AND' | 'OR', operand: () => Filter): Filter {
+    const parts = [operand()]
+    while (this.isWord(word)) {
       this.next()
-      parts.push(this.notFilter())
+      parts.push(operand())
     }
     if (parts.length === 1) return parts[0]
     this.count()
-    return { op: 'and', filters: parts }
+    return { op: word === 'AND' ? 'and' : 'or', filters: parts }
   }
 
   private notFilter(): Filter {
