@@ -223,6 +223,18 @@ describe('WCS GetCoverage', () => {
     expect((await wcs('request=GetCoverage&version=2.0.1&coverageId=geonode__hidden_cog')).status).toBe(404)
   })
 
+  it('stops streaming when the client goes away, and keeps answering', async () => {
+    const abort = new AbortController()
+    const res = await fetch(`${t.server.url}/geoserver/ows?service=WCS&request=GetCoverage&version=2.0.1&coverageId=geonode__cog_32633&scalesize=i(6000),j(6000)`, { signal: abort.signal })
+    expect(res.headers.get('content-length')).toBe(String(1000 + 6000 * 6000))
+    const reader = res.body!.getReader()
+    await reader.read()
+    abort.abort()
+    await expect.poll(() => t.server.logs.some((l) => l.includes('the client went away')), { timeout: 10_000 }).toBe(true)
+    const next = await tiff('request=GetCoverage&version=2.0.1&coverageId=geonode__cog_32633&scalesize=i(8),j(8)')
+    expect([next.getWidth(), next.getHeight()]).toEqual([8, 8])
+  })
+
   it('refuses bad requests with the OGC exception naming the parameter, and sizes past the limit', async () => {
     const cases: [string, number, string, string][] = [
       ['request=GetCoverage&version=2.0.1', 400, 'MissingParameterValue', 'COVERAGEID'],

@@ -1,5 +1,5 @@
-import { once } from 'node:events'
 import type { Response } from 'express'
+import { dropWhenStalled } from '../../http/streaming'
 import { type Bbox, type RequestCrs, httpCrsOf, parseCrs, toXY, transformBbox } from '../crs'
 import { OwsException } from '../exceptions'
 import { type OwsRequest, param, paramValues, requiredParam } from '../request'
@@ -67,15 +67,29 @@ function tiffAnswer(coverage: Coverage, grid: OutputGrid, name: string): OwsAnsw
     type: 'image/tiff',
     headers: { 'Content-Disposition': `inline; filename="${name}.tif"`, 'Content-Length': String(header.length + stripBytes(layout)) },
     body: async (res: Response) => {
+      dropWhenStalled(res)
       const write = async (chunk: Buffer) => {
         if (res.destroyed) throw new Error('the client went away')
-        if (!res.write(chunk)) await once(res, 'drain')
+        if (!res.write(chunk)) await drainedOrClosed(res)
       }
       await write(header)
       await renderCoverage(layer.rasterFile, info, layer.srid, grid, bands, write)
       res.end()
     }
   }
+}
+
+/** Resolves when the socket takes more, or when it is gone (the next write then stops the answer). */
+function drainedOrClosed(res: Response): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done)
+      res.off('close', done)
+      resolve()
+    }
+    res.once('drain', done)
+    res.once('close', done)
+  })
 }
 
 async function downloadable(ctx: OwsContext, coverage: Coverage, locator: string): Promise<void> {

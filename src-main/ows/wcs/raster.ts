@@ -123,8 +123,12 @@ export function checkOutputSize(grid: OutputGrid, info: RasterInfo, bands: numbe
 
 interface Sampler {
   image: GeoTIFFImage
-  /** Source column and row (in `image`) of the centre of output pixel (i, j), or -1 outside. */
-  locate(i: number, j: number): [number, number]
+  /** The height of the image's tiles (or strips): reads aligned to it decode each tile once. */
+  tileHeight: number
+  /** Fills the source column and row (in `image`) under the centre of each pixel of output row j, -1 outside. */
+  locateRow(j: number, cols: Int32Array, rows: Int32Array): void
+  /** In the raster's own CRS rows and columns map apart: the source row of output row j (-1 outside). */
+  rowOf: ((j: number) => number) | null
 }
 
 /** Picks the coarsest image (full or overview) still at least as fine as the output, and maps output pixels to it. */
@@ -132,13 +136,14 @@ function samplerFor(images: GeoTIFFImage[], info: RasterInfo, grid: OutputGrid, 
   const toNative = transformer(grid.epsg, nativeEpsg)
   const sx = (grid.bbox[2] - grid.bbox[0]) / grid.width
   const sy = (grid.bbox[3] - grid.bbox[1]) / grid.height
-  const centre = (i: number, j: number): [number, number] => [grid.bbox[0] + (i + 0.5) * sx, grid.bbox[3] - (j + 0.5) * sy]
+  const cx = (i: number) => grid.bbox[0] + (i + 0.5) * sx
+  const cy = (j: number) => grid.bbox[3] - (j + 0.5) * sy
   // The output pixel's size in native units, measured at the grid's centre.
   const ci = Math.floor(grid.width / 2)
   const cj = Math.floor(grid.height / 2)
-  const a = toNative(centre(ci, cj))
-  const b = toNative(centre(ci + 1, cj))
-  const c = toNative(centre(ci, cj + 1))
+  const a = toNative([cx(ci), cy(cj)])
+  const b = toNative([cx(ci + 1), cy(cj)])
+  const c = toNative([cx(ci), cy(cj + 1)])
   const outRes = Math.min(Math.hypot(b[0] - a[0], b[1] - a[1]), Math.hypot(c[0] - a[0], c[1] - a[1]))
   let image = images[0]
   for (const candidate of images) {
@@ -149,45 +154,136 @@ function samplerFor(images: GeoTIFFImage[], info: RasterInfo, grid: OutputGrid, 
   const h = image.getHeight()
   const rx = (info.resX * info.width) / w
   const ry = (info.resY * info.height) / h
+  const column = (x: number) => {
+    const col = Math.floor((x - info.originX) / rx)
+    return col >= 0 && col < w ? col : -1
+  }
+  const row = (y: number) => {
+    const r = Math.floor((info.originY - y) / ry)
+    return r >= 0 && r < h ? r : -1
+  }
+  const tileHeight = image.getTileHeight() || h
+  if (grid.epsg === nativeEpsg) {
+    const columns = Int32Array.from({ length: grid.width }, (_, i) => column(cx(i)))
+    const rowOf = (j: number) => row(cy(j))
+    return {
+      image,
+      tileHeight,
+      rowOf,
+      locateRow(j, cols, rows) {
+        const r = rowOf(j)
+        for (let i = 0; i < grid.width; i++) {
+          cols[i] = r < 0 ? -1 : columns[i]
+          rows[i] = r
+        }
+      }
+    }
+  }
+  const exact = (x: number, y: number): [number, number] => {
+    try {
+      return toNative([x, y])
+    } catch {
+      return [Number.NaN, Number.NaN]
+    }
+  }
+  const xs = new Float64Array(grid.width)
+  const ys = new Float64Array(grid.width)
   return {
     image,
-    locate(i, j) {
-      let p: [number, number]
-      try {
-        p = toNative(centre(i, j))
-      } catch {
-        return [-1, -1]
+    tileHeight,
+    rowOf: null,
+    locateRow(j, cols, rows) {
+      projectRow(grid.width, cy(j), cx, exact, xs, ys, rx, ry)
+      for (let i = 0; i < grid.width; i++) {
+        const col = Number.isFinite(xs[i]) ? column(xs[i]) : -1
+        const r = Number.isFinite(ys[i]) ? row(ys[i]) : -1
+        cols[i] = col < 0 || r < 0 ? -1 : col
+        rows[i] = col < 0 || r < 0 ? -1 : r
       }
-      const col = Math.floor((p[0] - info.originX) / rx)
-      const row = Math.floor((info.originY - p[1]) / ry)
-      return col >= 0 && col < w && row >= 0 && row < h && Number.isFinite(col + row) ? [col, row] : [-1, -1]
     }
+  }
+}
+
+/** Output pixels between exactly transformed ones along a row; GDAL's approximate transformer works alike. */
+const KNOT_STEP = 16
+/** The most an interpolated position may be off, in source pixels, before its stretch is transformed exactly. */
+const MAX_ERROR_PIXELS = 0.125
+
+/**
+ * The native positions of the centres of one output row (`y`), into xs and ys: exactly at every
+ * KNOT_STEP-th pixel and linearly in between, where the midpoint of the stretch shows the line
+ * bends less than MAX_ERROR_PIXELS; elsewhere (and where a projection has no answer) every pixel
+ * exactly.
+ */
+function projectRow(width: number, y: number, cx: (i: number) => number, exact: (x: number, y: number) => [number, number], xs: Float64Array, ys: Float64Array, rx: number, ry: number): void {
+  const put = (i: number) => {
+    const [x, v] = exact(cx(i), y)
+    xs[i] = x
+    ys[i] = v
+  }
+  put(0)
+  for (let k0 = 0; k0 < width - 1; ) {
+    const k1 = Math.min(width - 1, k0 + KNOT_STEP)
+    put(k1)
+    let approximate = Number.isFinite(xs[k0] + ys[k0] + xs[k1] + ys[k1]) && k1 - k0 > 1
+    if (approximate) {
+      const mid = (k0 + k1) >> 1
+      const t = (mid - k0) / (k1 - k0)
+      const [mx, my] = exact(cx(mid), y)
+      approximate = Math.abs(xs[k0] + t * (xs[k1] - xs[k0]) - mx) / rx <= MAX_ERROR_PIXELS && Math.abs(ys[k0] + t * (ys[k1] - ys[k0]) - my) / ry <= MAX_ERROR_PIXELS
+    }
+    for (let i = k0 + 1; i < k1; i++) {
+      if (approximate) {
+        const t = (i - k0) / (k1 - k0)
+        xs[i] = xs[k0] + t * (xs[k1] - xs[k0])
+        ys[i] = ys[k0] + t * (ys[k1] - ys[k0])
+      } else put(i)
+    }
+    k0 = k1
   }
 }
 
 type Writer = (chunk: Buffer) => Promise<void>
 
+const ARRAYS: Record<SampleType, { new (length: number): TypedArray }> = {
+  Byte: Uint8Array,
+  Int8: Int8Array,
+  UInt16: Uint16Array,
+  Int16: Int16Array,
+  UInt32: Uint32Array,
+  Int32: Int32Array,
+  Float32: Float32Array,
+  Float64: Float64Array
+}
+
+/** Samples in the platform's (little-endian) order, turned big-endian in place: the byte order of geotiff's header. */
+function bigEndian(samples: TypedArray, size: number): Buffer {
+  const bytes = Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength)
+  if (size === 2) bytes.swap16()
+  else if (size === 4) bytes.swap32()
+  else if (size === 8) bytes.swap64()
+  return bytes
+}
+
 /**
- * Writes the samples of output rows `first`..`first + rows - 1` for every band, pixel-interleaved
- * and big-endian (the byte order of the header geotiff's writer makes). Nearest neighbour: each
- * output pixel takes the source pixel under its centre; outside the source it takes nodata (0
- * without one).
+ * Writes the samples of output rows `first`..`first + rows - 1` for every band, pixel-interleaved.
+ * Nearest neighbour: each output pixel takes the source pixel under its centre; outside the source
+ * it takes nodata (0 without one). The source is read as one window per call (split in two while
+ * the window is larger than MAX_WINDOW_PIXELS).
  */
 async function renderRows(sampler: Sampler, grid: OutputGrid, info: RasterInfo, bands: number[], first: number, rows: number, write: Writer): Promise<void> {
-  const cells = new Int32Array(grid.width * rows * 2)
+  const cols = new Int32Array(grid.width * rows)
+  const srcRows = new Int32Array(grid.width * rows)
+  for (let j = 0; j < rows; j++) sampler.locateRow(first + j, cols.subarray(j * grid.width, (j + 1) * grid.width), srcRows.subarray(j * grid.width, (j + 1) * grid.width))
   let [minCol, minRow, maxCol, maxRow] = [Infinity, Infinity, -Infinity, -Infinity]
-  for (let j = 0; j < rows; j++) {
-    for (let i = 0; i < grid.width; i++) {
-      const [col, row] = sampler.locate(i, first + j)
-      const at = (j * grid.width + i) * 2
-      cells[at] = col
-      cells[at + 1] = row
-      if (col < 0) continue
-      if (col < minCol) minCol = col
-      if (col > maxCol) maxCol = col
-      if (row < minRow) minRow = row
-      if (row > maxRow) maxRow = row
-    }
+  for (let p = 0; p < cols.length; p++) {
+    const col = cols[p]
+    if (col < 0) continue
+    if (col < minCol) minCol = col
+    if (col > maxCol) maxCol = col
+    const row = srcRows[p]
+    if (row < minRow) minRow = row
+    if (row > maxRow) maxRow = row
   }
   const windowPixels = Number.isFinite(minCol) ? (maxCol - minCol + 1) * (maxRow - minRow + 1) : 0
   if (windowPixels > MAX_WINDOW_PIXELS && rows > 1) {
@@ -201,43 +297,35 @@ async function renderRows(sampler: Sampler, grid: OutputGrid, info: RasterInfo, 
   if (windowPixels > 0) {
     source = Array.from(await sampler.image.readRasters({ window: [minCol, minRow, maxCol + 1, maxRow + 1], samples: bands, interleave: false }))
   }
-  const size = BYTES[info.sampleType]
-  const out = Buffer.alloc(grid.width * rows * bands.length * size)
-  const view = new DataView(out.buffer, out.byteOffset, out.byteLength)
-  const put = setter(info.sampleType, view)
+  const count = bands.length
+  const out = new ARRAYS[info.sampleType](cols.length * count)
   const fill = info.noData ?? 0
-  let offset = 0
-  for (let p = 0; p < grid.width * rows; p++) {
-    const col = cells[p * 2]
-    const row = cells[p * 2 + 1]
-    const index = col < 0 ? -1 : (row - minRow) * windowWidth + (col - minCol)
-    for (let b = 0; b < bands.length; b++) {
-      put(offset, index < 0 ? fill : source[b][index])
-      offset += size
-    }
+  for (let p = 0; p < cols.length; p++) {
+    const col = cols[p]
+    const index = col < 0 ? -1 : (srcRows[p] - minRow) * windowWidth + (col - minCol)
+    for (let b = 0; b < count; b++) out[p * count + b] = index < 0 ? fill : source[b][index]
   }
-  await write(out)
+  await write(bigEndian(out, BYTES[info.sampleType]))
 }
 
-function setter(type: SampleType, view: DataView): (offset: number, value: number) => void {
-  switch (type) {
-    case 'Byte':
-      return (o, v) => view.setUint8(o, v)
-    case 'Int8':
-      return (o, v) => view.setInt8(o, v)
-    case 'UInt16':
-      return (o, v) => view.setUint16(o, v, false)
-    case 'Int16':
-      return (o, v) => view.setInt16(o, v, false)
-    case 'UInt32':
-      return (o, v) => view.setUint32(o, v, false)
-    case 'Int32':
-      return (o, v) => view.setInt32(o, v, false)
-    case 'Float32':
-      return (o, v) => view.setFloat32(o, v, false)
-    case 'Float64':
-      return (o, v) => view.setFloat64(o, v, false)
-  }
+/** Output pixels one chunk holds at most, whatever its rows read. */
+const MAX_CHUNK_PIXELS = 4 * 1024 * 1024
+
+/**
+ * How many output rows the next chunk takes. In the raster's own CRS a chunk ends where its source
+ * rows leave the band of tiles (or strips) it started in, so each tile is decoded once; otherwise
+ * (reprojected) a fixed number of rows.
+ */
+function chunkRows(sampler: Sampler, grid: OutputGrid, first: number): number {
+  const cap = Math.max(1, Math.min(grid.height - first, Math.floor(MAX_CHUNK_PIXELS / grid.width)))
+  const rowOf = sampler.rowOf
+  if (!rowOf) return Math.min(cap, ROWS_PER_CHUNK)
+  const start = rowOf(first)
+  if (start < 0) return Math.min(cap, ROWS_PER_CHUNK)
+  const bandEnd = (Math.floor(start / sampler.tileHeight) + 1) * sampler.tileHeight
+  let rows = 1
+  while (rows < cap && rowOf(first + rows) < bandEnd && rowOf(first + rows) >= 0) rows++
+  return rows
 }
 
 /**
@@ -248,8 +336,10 @@ function setter(type: SampleType, view: DataView): (offset: number, value: numbe
 export function renderCoverage(file: string, info: RasterInfo, nativeEpsg: number, grid: OutputGrid, bands: number[], write: Writer): Promise<void> {
   return withTiff(file, async (tiff) => {
     const sampler = samplerFor(await pyramid(tiff), info, grid, nativeEpsg)
-    for (let first = 0; first < grid.height; first += ROWS_PER_CHUNK) {
-      await renderRows(sampler, grid, info, bands, first, Math.min(ROWS_PER_CHUNK, grid.height - first), write)
+    for (let first = 0; first < grid.height; ) {
+      const rows = chunkRows(sampler, grid, first)
+      await renderRows(sampler, grid, info, bands, first, rows, write)
+      first += rows
     }
   })
 }
