@@ -75,7 +75,7 @@ export function metadataLinks(ctx: UrlContext, row: Pick<ResourceRow, 'id' | 'uu
 }
 
 /** A layer's service, image, legend, data, original and page links (GeoNode's default links). */
-export function layerLinks(ctx: UrlContext, row: ResourceRow, layer: Pick<LayerRow, 'name' | 'workspace' | 'store_type' | 'store'>): LinkDto[] {
+export function layerLinks(ctx: UrlContext, row: ResourceRow, layer: Pick<LayerRow, 'name' | 'workspace' | 'store_type' | 'store' | 'data_file'>): LinkDto[] {
   const alternate = row.alternate ?? `${layer.workspace}:${layer.name}`
   const ows = absolute(ctx, OWS_PATH)
   const bbox = layerBbox(row)
@@ -104,7 +104,8 @@ export function layerLinks(ctx: UrlContext, row: ResourceRow, layer: Pick<LayerR
       const params = { service: 'WFS', version: '1.0.0', request: 'GetFeature', typename: alternate, outputFormat: mime, srs: srid, ...extra }
       links.push({ extension, link_type: 'data', name, mime, url: `${ows}?${query(params)}` })
     }
-  } else if (layer.store_type === 'coverageStore') {
+  } else if (layer.store_type === 'coverageStore' && layer.data_file) {
+    // A raster kept as metadata only (no stored file) has no coverage to download.
     const params = { service: 'WCS', request: 'GetCoverage', coverageid: alternate.replace(':', '__'), format: 'image/tiff', version: '2.0.1', compression: 'DEFLATE', tileWidth: 512, tileHeight: 512 }
     links.push({ extension: 'geotiff', link_type: 'data', name: 'GeoTIFF', mime: 'image/tiff', url: `${ows}?${query(params)}` })
   }
@@ -125,7 +126,7 @@ export function layerLinks(ctx: UrlContext, row: ResourceRow, layer: Pick<LayerR
  * Every link of a resource, in the order GeoNode creates them: metadata first (made when the
  * record is first saved), then a layer's default links; a document's or map's thumbnail.
  */
-export function resourceLinks(ctx: UrlContext, row: ResourceRow, layer: Pick<LayerRow, 'name' | 'workspace' | 'store_type' | 'store'> | undefined): LinkDto[] {
+export function resourceLinks(ctx: UrlContext, row: ResourceRow, layer: Pick<LayerRow, 'name' | 'workspace' | 'store_type' | 'store' | 'data_file'> | undefined): LinkDto[] {
   if (row.resource_type === 'layer' && layer) return [...metadataLinks(ctx, row), ...layerLinks(ctx, row, layer)]
   const links: LinkDto[] = []
   if (row.thumbnail_url) links.push({ extension: 'png', link_type: 'image', name: 'Thumbnail', mime: 'image/png', url: absolute(ctx, row.thumbnail_url) })
