@@ -204,7 +204,7 @@ describe('WCS GetCoverage', () => {
 
   it('answers 1.0.0 with BBOX and CRS at WIDTH/HEIGHT or RESX/RESY, and in RESPONSE_CRS', async () => {
     const base = 'request=GetCoverage&version=1.0.0&coverage=geonode:cog_32633&format=GeoTIFF&crs=EPSG:32633'
-    const exact = await tiff(`${base}&bbox=500000,4997440,502560,5000000&width=256&height=256`)
+    const exact = await tiff(`${base}&bbox=500000,4997440,502560,5000000&width=256&height=256&interpolation=nearest neighbor`)
     expect(await values(exact)).toEqual(await values(await sourceImage(COG.file)))
     const byRes = await tiff(`${base}&bbox=500100,4998000,500500,4999000&resx=20&resy=20`)
     expect([byRes.getWidth(), byRes.getHeight()]).toEqual([20, 50])
@@ -244,6 +244,7 @@ describe('WCS GetCoverage', () => {
       ['request=GetCoverage&version=2.0.1&coverageId=geonode__cog_32633&format=image/png', 400, 'InvalidParameterValue', 'format'],
       ['request=GetCoverage&version=2.0.1&coverageId=geonode__cog_32633&outputCrs=EPSG:999999', 400, 'InvalidParameterValue', 'outputcrs'],
       ['request=GetCoverage&version=2.0.1&coverageId=geonode__cog_32633&scalesize=i(20000),j(20000)', 413, 'InvalidParameterValue', 'size'],
+      ['request=GetCoverage&version=2.0.1&coverageId=geonode__cog_32633&interpolation=http://www.opengis.net/def/interpolation/OGC/1/linear', 400, 'InvalidParameterValue', 'interpolation'],
       ['request=GetCoverage&version=3.0.0&coverageId=geonode__cog_32633', 400, 'InvalidParameterValue', 'version']
     ]
     for (const [query, status, code, locator] of cases) {

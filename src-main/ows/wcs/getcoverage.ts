@@ -16,6 +16,14 @@ function checkFormat(raw: string | undefined, locator: string, code: 'InvalidFor
   }
 }
 
+/** Nearest neighbour is the one interpolation offered (1.0.0's name, or 2.0's URI). */
+function checkInterpolation(req: OwsRequest): void {
+  const asked = param(req, 'interpolation')
+  if (asked && !/^(nearest[ _-]?neighbou?r|.*\/nearest-neighbou?r)$/i.test(asked.trim())) {
+    throw new OwsException('InvalidParameterValue', `INTERPOLATION=${asked} is not offered; coverages are resampled by nearest neighbour.`, 'interpolation')
+  }
+}
+
 function numberList(raw: string, count: number, locator: string): number[] {
   const values = raw.split(',').map((v) => Number(v.trim()))
   if (values.length < count || values.some((v) => !Number.isFinite(v))) throw new OwsException('InvalidParameterValue', `${locator} needs ${count} comma-separated numbers.`, locator)
@@ -102,6 +110,7 @@ async function downloadable(ctx: OwsContext, coverage: Coverage, locator: string
 async function getCoverage100(ctx: OwsContext, req: OwsRequest): Promise<OwsAnswer> {
   const coverage = await findCoverage(ctx, req, requiredParam(req, 'coverage'), '1.0.0', 'COVERAGE')
   checkFormat(requiredParam(req, 'format'), 'FORMAT', 'InvalidFormat')
+  checkInterpolation(req)
   await downloadable(ctx, coverage, 'COVERAGE')
   const crs = parseCrs(requiredParam(req, 'crs'), 'CRS', { plainIsNorthFirst: false })
   const responseRaw = param(req, 'response_crs')
@@ -219,6 +228,7 @@ function crsParam(req: OwsRequest, name: string, fallback: number): RequestCrs {
 async function getCoverage201(ctx: OwsContext, req: OwsRequest): Promise<OwsAnswer> {
   const coverage = await findCoverage(ctx, req, requiredParam(req, 'coverageid'), '2.0.1', 'coverageId')
   checkFormat(param(req, 'format'), 'format', 'InvalidParameterValue')
+  checkInterpolation(req)
   await downloadable(ctx, coverage, 'coverageId')
   const { info, layer } = coverage
   const native = layer.srid
