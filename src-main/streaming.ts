@@ -42,7 +42,8 @@ export async function sendChunks(res: Response, head: string, chunks: Iterable<B
   }
 }
 
-function drained(res: Response): Promise<void> {
+/** Resolves when the socket takes more, or when it is gone (the caller checks which before writing again). */
+export function drained(res: Response): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       res.off('drain', done)

@@ -1,5 +1,5 @@
 import type { Response } from 'express'
-import { dropWhenStalled } from '../../http/streaming'
+import { drained, dropWhenStalled } from '../../http/streaming'
 import { type Bbox, type RequestCrs, httpCrsOf, parseCrs, toXY, transformBbox } from '../crs'
 import { OwsException } from '../exceptions'
 import { type OwsRequest, param, paramValues, requiredParam } from '../request'
@@ -78,26 +78,13 @@ function tiffAnswer(coverage: Coverage, grid: OutputGrid, name: string): OwsAnsw
       dropWhenStalled(res)
       const write = async (chunk: Buffer) => {
         if (res.destroyed) throw new Error('the client went away')
-        if (!res.write(chunk)) await drainedOrClosed(res)
+        if (!res.write(chunk)) await drained(res)
       }
       await write(header)
       await renderCoverage(layer.rasterFile, info, layer.srid, grid, bands, write)
       res.end()
     }
   }
-}
-
-/** Resolves when the socket takes more, or when it is gone (the next write then stops the answer). */
-function drainedOrClosed(res: Response): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off('drain', done)
-      res.off('close', done)
-      resolve()
-    }
-    res.once('drain', done)
-    res.once('close', done)
-  })
 }
 
 async function downloadable(ctx: OwsContext, coverage: Coverage, locator: string): Promise<void> {
