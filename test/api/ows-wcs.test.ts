@@ -1,7 +1,7 @@
 import { fromArrayBuffer, fromFile, type GeoTIFFImage } from 'geotiff'
 import proj4 from 'proj4'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ANON_VIEW_ONLY, COG, FLOAT, PRIVATE, cogUpload, descendants, floatValue, textOf, uploadRaster, writeFloatRaster, xmlOf } from '../helpers/coverages'
+import { ANON_VIEW_ONLY, COG, FLOAT, PRIVATE, RGB, cogUpload, descendants, floatValue, rgbValue, textOf, uploadRaster, writeFloatRaster, writeRgbRaster, xmlOf } from '../helpers/coverages'
 import { makeTempDir } from '../helpers/fixtures-files'
 import { type Who, request, useSeededServer, user } from '../helpers/server'
 import { fileOnDisk, getBytes } from '../helpers/uploads'
@@ -13,7 +13,7 @@ const t = useSeededServer({ resources: 10 })
 const owner = () => user(t.fx.plainUser)
 let temp: Awaited<ReturnType<typeof makeTempDir>>
 let floatFile: string
-const ids: Record<'cog' | 'float' | 'hidden', number> = { cog: 0, float: 0, hidden: 0 }
+const ids: Record<'cog' | 'float' | 'hidden' | 'rgb', number> = { cog: 0, float: 0, hidden: 0, rgb: 0 }
 
 beforeAll(async () => {
   temp = await makeTempDir('mapshelf-wcs-')
@@ -21,6 +21,7 @@ beforeAll(async () => {
   ids.cog = await uploadRaster(t.server, owner(), cogUpload())
   ids.float = await uploadRaster(t.server, owner(), [fileOnDisk('base_file', floatFile)], { permissions: ANON_VIEW_ONLY })
   ids.hidden = await uploadRaster(t.server, owner(), cogUpload('hidden_cog.tif'), { permissions: PRIVATE })
+  ids.rgb = await uploadRaster(t.server, owner(), [fileOnDisk('base_file', await writeRgbRaster(temp.dir))])
 }, 60_000)
 
 afterAll(() => temp?.remove())
@@ -50,13 +51,13 @@ describe('WCS GetCapabilities', () => {
     const root = xmlOf(res.text)
     expect(root.name).toBe('Capabilities')
     expect(root.attrs.version).toBe('2.0.1')
-    expect(descendants(root, 'CoverageId').map((e) => e.text).sort()).toEqual(['geonode__cog_32633', 'geonode__float_4326'])
+    expect(descendants(root, 'CoverageId').map((e) => e.text).sort()).toEqual(['geonode__cog_32633', 'geonode__float_4326', 'geonode__rgb_32633'])
     const float = descendants(root, 'CoverageSummary').find((s) => textOf(s, 'CoverageId') === 'geonode__float_4326')!
     expect(textOf(float, 'LowerCorner')!.split(' ').map(Number)).toEqual([10, 46])
     expect(textOf(float, 'UpperCorner')!.split(' ').map(Number)).toEqual([13, 48])
     expect(descendants(root, 'Get').map((g) => g.attrs['xlink:href'])).toEqual(Array(3).fill(`${t.server.url}/geoserver/ows?`))
     const mine = xmlOf((await wcs('request=GetCapabilities', owner())).text)
-    expect(descendants(mine, 'CoverageId').map((e) => e.text).sort()).toEqual(['geonode__cog_32633', 'geonode__float_4326', 'geonode__hidden_cog'])
+    expect(descendants(mine, 'CoverageId').map((e) => e.text).sort()).toEqual(['geonode__cog_32633', 'geonode__float_4326', 'geonode__hidden_cog', 'geonode__rgb_32633'])
   })
 
   it('answers 1.0.0 with geonode:name coverage names, at /geoserver/wcs and the workspace endpoint', async () => {
@@ -66,7 +67,7 @@ describe('WCS GetCapabilities', () => {
       const root = xmlOf(res.text)
       expect(root.name).toBe('WCS_Capabilities')
       expect(root.attrs.version).toBe('1.0.0')
-      expect(descendants(root, 'CoverageOfferingBrief').map((b) => textOf(b, 'name')).sort()).toEqual(['geonode:cog_32633', 'geonode:float_4326'])
+      expect(descendants(root, 'CoverageOfferingBrief').map((b) => textOf(b, 'name')).sort()).toEqual(['geonode:cog_32633', 'geonode:float_4326', 'geonode:rgb_32633'])
       expect(descendants(root, 'OnlineResource')[0].attrs['xlink:href']).toBe(`${t.server.url}${path}?`)
     }
     const lonLat = descendants(xmlOf((await wcs('request=GetCapabilities&version=1.0.0')).text), 'lonLatEnvelope')
@@ -221,6 +222,26 @@ describe('WCS GetCoverage', () => {
     expect(v1.status).toBe(403)
     expect(v1.text).toContain('<ServiceExceptionReport')
     expect((await wcs('request=GetCoverage&version=2.0.1&coverageId=geonode__hidden_cog')).status).toBe(404)
+  })
+
+  it('selects bands: 1.0.0 BAND numbers, 2.0.1 RANGESUBSET names (as DescribeCoverage gives them) and intervals', async () => {
+    const fields = descendants(xmlOf((await wcs('request=DescribeCoverage&version=2.0.1&coverageId=geonode__rgb_32633')).text), 'field').map((f) => f.attrs.name)
+    expect(fields).toEqual(['RED_BAND', 'GREEN_BAND', 'BLUE_BAND'])
+    const band = (image: GeoTIFFImage, index: number) => image.readRasters({ interleave: false }).then((r) => Array.from(r[index] as ArrayLike<number>))
+    const expected = (b: number) => Array.from({ length: RGB.width * RGB.height }, (_, i) => rgbValue(b, i % RGB.width, Math.floor(i / RGB.width)))
+    const all = await tiff('request=GetCoverage&version=2.0.1&coverageId=geonode__rgb_32633')
+    expect(all.getSamplesPerPixel()).toBe(3)
+    for (const b of [0, 1, 2]) expect(await band(all, b)).toEqual(expected(b))
+    const green = await tiff('request=GetCoverage&version=1.0.0&coverage=geonode:rgb_32633&format=GeoTIFF&crs=EPSG:32633&bbox=600000,4499960,600060,4500000&width=30&height=20&band=2')
+    expect(green.getSamplesPerPixel()).toBe(1)
+    expect(await band(green, 0)).toEqual(expected(1))
+    const swapped = await tiff('request=GetCoverage&version=2.0.1&coverageId=geonode__rgb_32633&rangesubset=BLUE_BAND,RED_BAND')
+    expect([await band(swapped, 0), await band(swapped, 1)]).toEqual([expected(2), expected(0)])
+    const interval = await tiff('request=GetCoverage&version=2.0.1&coverageId=geonode__rgb_32633&rangesubset=GREEN_BAND:BLUE_BAND')
+    expect([await band(interval, 0), await band(interval, 1)]).toEqual([expected(1), expected(2)])
+    const refused = await wcs('request=GetCoverage&version=2.0.1&coverageId=geonode__rgb_32633&rangesubset=NIR')
+    expect(refused.status).toBe(400)
+    expect(refused.text).toContain('locator="rangeSubset"')
   })
 
   it('stops streaming when the client goes away, and keeps answering', async () => {

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fromArrayBuffer, fromFile, type GeoTIFFImage } from 'geotiff'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { COG, FLOAT, cogUpload, floatValue, uploadRaster, writeFloatRaster } from '../helpers/coverages'
+import { COG, FLOAT, RGB, cogUpload, floatValue, rgbValue, uploadRaster, writeFloatRaster, writeRgbRaster } from '../helpers/coverages'
 import { run, runPythonScript, skipReason } from '../helpers/client-runner'
 import { makeTempDir } from '../helpers/fixtures-files'
 import { type TestServer, startTestServer } from '../helpers/server'
@@ -27,6 +27,7 @@ beforeAll(async () => {
   server = await startTestServer()
   await uploadRaster(server, 'admin', cogUpload())
   await uploadRaster(server, 'admin', [fileOnDisk('base_file', await writeFloatRaster(temp.dir))])
+  await uploadRaster(server, 'admin', [fileOnDisk('base_file', await writeRgbRaster(temp.dir))])
 }, 120_000)
 
 afterAll(async () => {
@@ -87,6 +88,16 @@ describe.skipIf(Boolean(gdalMissing))('GDAL\u2019s WCS driver', () => {
     })
   }
 
+  it('gdal_translate -b reads one band of an RGB raster through 1.0.0 (BAND) and 2.0.1', async () => {
+    const green = Array.from({ length: RGB.width * RGB.height }, (_, i) => rgbValue(1, i % RGB.width, Math.floor(i / RGB.width)))
+    for (const [version, coverage] of [['1.0.0', 'geonode:rgb_32633'], ['2.0.1', 'geonode__rgb_32633']]) {
+      const out = join(temp.dir, `green-${version}.tif`)
+      const result = await gdal('gdal_translate', ['-q', '-b', '2', `WCS:${ows()}?version=${version}&coverage=${coverage}`, out])
+      expect(result.code, result.stderr).toBe(0)
+      expect((await tiffValues(out)).values).toEqual(green)
+    }
+  })
+
   it('gdal_translate -projwin asks for a part and gets the stored pixels of it', async () => {
     const out = join(temp.dir, 'part.tif')
     const result = await gdal('gdal_translate', ['-q', '-projwin', '500100', '4999000', '500500', '4998000', `WCS:${ows()}?version=2.0.1&coverage=geonode__cog_32633`, out])
@@ -119,14 +130,14 @@ describe.skipIf(Boolean(owslibMissing))('OWSLib\u2019s WebCoverageService', () =
   it('lists the coverages and gets one in 1.0.0 with the stored values', async () => {
     const out = join(temp.dir, 'owslib-100.tif')
     const report = await runPythonScript('wcs_owslib.py', [ows(), '1.0.0', 'geonode:cog_32633', out, `EPSG:32633,${COG.bbox.join(',')},256,256`])
-    expect(report.coverages).toEqual(['geonode:cog_32633', 'geonode:float_4326'])
+    expect(report.coverages).toEqual(['geonode:cog_32633', 'geonode:float_4326', 'geonode:rgb_32633'])
     expect((await tiffValues(out)).values).toEqual(await cogValues())
   }, 120_000)
 
   it('reads the grid of 2.0.1 and gets a subset', async () => {
     const out = join(temp.dir, 'owslib-201.tif')
     const report = await runPythonScript('wcs_owslib.py', [ows(), '2.0.1', 'geonode__float_4326', out, 'Long,11,11.5', 'Lat,47,47.25'])
-    expect(report.coverages).toEqual(['geonode__cog_32633', 'geonode__float_4326'])
+    expect(report.coverages).toEqual(['geonode__cog_32633', 'geonode__float_4326', 'geonode__rgb_32633'])
     expect(report.gridHigh).toEqual([59, 39])
     const { image, values } = await tiffValues(out)
     expect([image.getWidth(), image.getHeight()]).toEqual([10, 5])

@@ -32,6 +32,22 @@ export async function writeFloatRaster(dir: string, name = 'float_4326.tif'): Pr
   })
 }
 
+/** The RGB raster the tests write: 30 x 20 Byte pixels of 2 m from (600000, 4500000) in EPSG:32633. */
+export const RGB = { width: 30, height: 20 }
+export const rgbValue = (band: number, x: number, y: number) => (x * (band + 1) + y * 7) % 256
+
+/** Writes the RGB raster (pixel-interleaved, photometric RGB) into `dir`. */
+export async function writeRgbRaster(dir: string, name = 'rgb_32633.tif'): Promise<string> {
+  const values = new Uint8Array(RGB.width * RGB.height * 3)
+  for (let y = 0; y < RGB.height; y++) for (let x = 0; x < RGB.width; x++) for (let b = 0; b < 3; b++) values[(y * RGB.width + x) * 3 + b] = rgbValue(b, x, y)
+  return writeGeoTiff(join(dir, name), {
+    width: RGB.width,
+    height: RGB.height,
+    values,
+    metadata: { ModelPixelScale: [2, 2, 0], ModelTiepoint: [0, 0, 0, 600000, 4500000, 0], ProjectedCSTypeGeoKey: 32633, GTModelTypeGeoKey: 1, GTRasterTypeGeoKey: 1 }
+  })
+}
+
 /** Uploads files as a layer and answers its pk (the upload must finish). */
 export async function uploadRaster(server: TestServer, who: Who, files: FilePart[], fields: Record<string, string> = {}): Promise<number> {
   const res = await uploadLayer(server, who, files, fields)

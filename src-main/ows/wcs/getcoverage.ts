@@ -4,7 +4,7 @@ import { type Bbox, type RequestCrs, httpCrsOf, parseCrs, toXY, transformBbox } 
 import { OwsException } from '../exceptions'
 import { type OwsRequest, param, paramValues, requiredParam } from '../request'
 import type { OwsAnswer, OwsContext } from '../types'
-import { type Coverage, type WcsVersion, axisLabels, coverageIdOf, findCoverage } from './coverages'
+import { type Coverage, type WcsVersion, axisLabels, bandNames, coverageIdOf, findCoverage } from './coverages'
 import { type OutputGrid, type RasterInfo, checkOutputSize, renderCoverage } from './raster'
 import { geoTiffHeader, stripBytes } from './tiff-header'
 
@@ -14,6 +14,30 @@ function checkFormat(raw: string | undefined, locator: string, code: 'InvalidFor
   if (raw !== undefined && !TIFF_FORMATS.has(raw.trim().toLowerCase())) {
     throw new OwsException(code, `FORMAT=${raw} is not offered; coverages come as GeoTIFF (image/tiff).`, locator)
   }
+}
+
+/**
+ * The bands asked for (0-based), in the order asked: WCS 1.0.0's BAND lists numbers from 1 (the
+ * axis DescribeCoverage names Band), WCS 2.0's RANGESUBSET names fields as DescribeCoverage does
+ * (GRAY_INDEX, RED_BAND..., Band1...), numbers, or low:high intervals of either. All bands when absent.
+ */
+function bandList(info: RasterInfo, raw: string | undefined, locator: string): number[] {
+  const all = Array.from({ length: info.bands }, (_, i) => i)
+  if (!raw) return all
+  const names = bandNames(info).map((n) => n.toLowerCase())
+  const one = (token: string) => {
+    const t = token.trim().toLowerCase()
+    const byName = names.indexOf(t)
+    const index = byName >= 0 ? byName : /^\d+$/.test(t) ? Number(t) - 1 : -1
+    if (index < 0 || index >= info.bands) throw new OwsException('InvalidParameterValue', `${locator}: ${token.trim()} is not a band of this coverage (${bandNames(info).join(', ')}, or 1 to ${info.bands}).`, locator)
+    return index
+  }
+  return raw.split(',').flatMap((part) => {
+    const [low, high] = part.split(':')
+    if (high === undefined) return [one(low)]
+    const [a, b] = [one(low), one(high)]
+    return all.slice(Math.min(a, b), Math.max(a, b) + 1)
+  })
 }
 
 /** Nearest neighbour is the one interpolation offered (1.0.0's name, or 2.0's URI). */
@@ -65,11 +89,11 @@ function reprojected(grid: OutputGrid, from: number, to: number, box: Bbox | nul
 }
 
 /** Streams a GeoTIFF of a grid: the header, then the samples band of rows by band of rows, with backpressure. */
-function tiffAnswer(coverage: Coverage, grid: OutputGrid, name: string): OwsAnswer {
+function tiffAnswer(coverage: Coverage, grid: OutputGrid, name: string, bands: number[]): OwsAnswer {
   const { info, layer } = coverage
-  const bands = Array.from({ length: info.bands }, (_, i) => i)
   checkOutputSize(grid, info, bands.length)
-  const layout = { grid, bands: bands.length, sampleType: info.sampleType, noData: info.noData, rgb: info.rgb }
+  const rgb = info.rgb && bands[0] === 0 && bands[1] === 1 && bands[2] === 2
+  const layout = { grid, bands: bands.length, sampleType: info.sampleType, noData: info.noData, rgb }
   const header = geoTiffHeader(layout)
   return {
     type: 'image/tiff',
@@ -123,7 +147,7 @@ async function getCoverage100(ctx: OwsContext, req: OwsRequest): Promise<OwsAnsw
   } else {
     throw new OwsException('MissingParameterValue', 'Either WIDTH and HEIGHT or RESX and RESY are required.', 'WIDTH')
   }
-  return tiffAnswer(coverage, { epsg: response.epsg, bbox, width, height }, coverage.layer.name)
+  return tiffAnswer(coverage, { epsg: response.epsg, bbox, width, height }, coverage.layer.name, bandList(coverage.info, param(req, 'band'), 'Band'))
 }
 
 const X_AXES = new Set(['x', 'i', 'e', 'east', 'easting', 'long', 'lon', 'longitude'])
@@ -238,7 +262,7 @@ async function getCoverage201(ctx: OwsContext, req: OwsRequest): Promise<OwsAnsw
     grid = reprojected(grid, native, output.epsg, exact)
     if (!grid) throw new OwsException('InvalidParameterValue', 'The coverage cannot be expressed in OUTPUTCRS.', 'outputCrs')
   }
-  return tiffAnswer(coverage, scaled(grid, req), coverageIdOf(layer, '2.0.1'))
+  return tiffAnswer(coverage, scaled(grid, req), coverageIdOf(layer, '2.0.1'), bandList(info, param(req, 'rangesubset'), 'rangeSubset'))
 }
 
 export function getCoverage(ctx: OwsContext, req: OwsRequest, version: WcsVersion): Promise<OwsAnswer> {
