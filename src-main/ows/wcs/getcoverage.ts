@@ -245,13 +245,14 @@ async function getCoverage201(ctx: OwsContext, req: OwsRequest): Promise<OwsAnsw
   const native = layer.srid
   const subsetting = crsParam(req, 'subsettingcrs', native)
   const output = crsParam(req, 'outputcrs', native)
-  let box = subsetting.epsg === native ? info.bbox : transformBbox(info.bbox, native, subsetting.epsg)
-  if (!box) throw new OwsException('InvalidParameterValue', 'The coverage cannot be expressed in SUBSETTINGCRS.', 'subsettingCrs')
+  const whole = subsetting.epsg === native ? info.bbox : transformBbox(info.bbox, native, subsetting.epsg)
+  if (!whole) throw new OwsException('InvalidParameterValue', 'The coverage cannot be expressed in SUBSETTINGCRS.', 'subsettingCrs')
+  const box: Bbox = [...whole]
   const trims = paramValues(req, 'subset').map(readSubset)
   for (const trim of trims) {
     const [lo, hi] = trim.axis === 'x' ? [0, 2] : [1, 3]
-    if (trim.low !== null) box = Object.assign([...box], { [lo]: Math.max(box[lo], trim.low) }) as Bbox
-    if (trim.high !== null) box = Object.assign([...box], { [hi]: Math.min(box[hi], trim.high) }) as Bbox
+    if (trim.low !== null) box[lo] = Math.max(box[lo], trim.low)
+    if (trim.high !== null) box[hi] = Math.min(box[hi], trim.high)
   }
   const nativeBox = subsetting.epsg === native ? box : transformBbox(box, subsetting.epsg, native)
   const window = nativeBox && box[0] <= box[2] && box[1] <= box[3] ? nativeWindow(info, nativeBox) : null
