@@ -242,6 +242,9 @@ describe('WCS GetCoverage', () => {
     const refused = await wcs('request=GetCoverage&version=2.0.1&coverageId=geonode__rgb_32633&rangesubset=NIR')
     expect(refused.status).toBe(400)
     expect(refused.text).toContain('locator="rangeSubset"')
+    const many = await wcs(`request=GetCoverage&version=2.0.1&coverageId=geonode__rgb_32633&rangesubset=${Array(65).fill('RED_BAND').join(',')}`)
+    expect(many.status).toBe(400)
+    expect(many.text).toContain('at most 64 are answered at once')
   })
 
   it('stops streaming when the client goes away, and keeps answering', async () => {

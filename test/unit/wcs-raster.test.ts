@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { fromArrayBuffer } from 'geotiff'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type OutputGrid, type SampleType, readRasterInfo, renderCoverage } from '../../src-main/ows/wcs/raster'
-import { geoTiffHeader } from '../../src-main/ows/wcs/tiff-header'
+import { MAX_HEADER_BANDS, geoTiffHeader } from '../../src-main/ows/wcs/tiff-header'
 import { makeTempDir } from '../helpers/fixtures-files'
 
 // The GeoTIFF answers of WCS for every sample type GDAL writes, read back with geotiff's reader:
@@ -79,6 +79,19 @@ describe('WCS GeoTIFF answers', () => {
       expect(part.values).toEqual(expected)
     })
   }
+
+  it('write a header of the most bands answered, with the longest nodata, that readers take whole', async () => {
+    const grid: OutputGrid = { epsg: 32633, bbox: BBOX, width: 2, height: 1 }
+    const noData = -1.7976931348623157e308
+    const header = geoTiffHeader({ grid, bands: MAX_HEADER_BANDS, sampleType: 'Float64', noData, rgb: false })
+    const samples = Buffer.alloc(2 * MAX_HEADER_BANDS * 8)
+    for (let i = 0; i < 2 * MAX_HEADER_BANDS; i++) samples.writeDoubleBE(i, i * 8)
+    const file = join(temp.dir, 'many.tif')
+    await writeFile(file, Buffer.concat([header, samples]))
+    const info = await readRasterInfo(file)
+    expect([info.bands, info.sampleType, info.noData, info.bbox]).toEqual([MAX_HEADER_BANDS, 'Float64', noData, BBOX])
+    expect(() => geoTiffHeader({ grid, bands: MAX_HEADER_BANDS + 1, sampleType: 'Byte', noData: null, rgb: false })).toThrow(/at most 64 bands/)
+  })
 
   it('reproject by nearest neighbour: each pixel takes the source pixel under its centre', async () => {
     const file = await source(TYPES[3])

@@ -6,7 +6,7 @@ import { type OwsRequest, param, paramValues, requiredParam } from '../request'
 import type { OwsAnswer, OwsContext } from '../types'
 import { type Coverage, type WcsVersion, axisLabels, bandNames, coverageIdOf, findCoverage } from './coverages'
 import { type OutputGrid, type RasterInfo, checkOutputSize, renderCoverage } from './raster'
-import { geoTiffHeader, stripBytes } from './tiff-header'
+import { MAX_HEADER_BANDS, geoTiffHeader, stripBytes } from './tiff-header'
 
 const TIFF_FORMATS = new Set(['geotiff', 'image/tiff', 'image/geotiff', 'tiff', 'tif', 'image/tiff;application=geotiff', 'image/tiff; application=geotiff'])
 
@@ -23,7 +23,14 @@ function checkFormat(raw: string | undefined, locator: string, code: 'InvalidFor
  */
 function bandList(info: RasterInfo, raw: string | undefined, locator: string): number[] {
   const all = Array.from({ length: info.bands }, (_, i) => i)
-  if (!raw) return all
+  const bands = raw ? pickBands(info, raw, locator, all) : all
+  if (bands.length > MAX_BANDS) {
+    throw new OwsException('InvalidParameterValue', `The answer would hold ${bands.length} bands; at most ${MAX_BANDS} are answered at once. Ask for fewer with ${locator}.`, locator)
+  }
+  return bands
+}
+
+function pickBands(info: RasterInfo, raw: string, locator: string, all: number[]): number[] {
   const names = bandNames(info).map((n) => n.toLowerCase())
   const one = (token: string) => {
     const t = token.trim().toLowerCase()
@@ -39,6 +46,9 @@ function bandList(info: RasterInfo, raw: string | undefined, locator: string): n
     return all.slice(Math.min(a, b), Math.max(a, b) + 1)
   })
 }
+
+/** Bands one answer holds at most: their per-band tags must fit the space geotiff's writer leaves for the header. */
+const MAX_BANDS = MAX_HEADER_BANDS
 
 /** Nearest neighbour is the one interpolation offered (1.0.0's name, or 2.0's URI). */
 function checkInterpolation(req: OwsRequest): void {

@@ -5,6 +5,9 @@ import { type OutputGrid, type SampleType, bytesPerSample } from './raster'
 /** Where geotiff's writer puts the image data: its IFD and geokeys fill the bytes before. */
 const DATA_OFFSET = 1000
 
+/** The most bands whose per-band tags still fit in the header (64 Float64 bands with the longest nodata take about 750 bytes). */
+export const MAX_HEADER_BANDS = 64
+
 const SAMPLE_FORMAT: Record<SampleType, number> = { Byte: 1, UInt16: 1, UInt32: 1, Int8: 2, Int16: 2, Int32: 2, Float32: 3, Float64: 3 }
 
 export interface TiffLayout {
@@ -27,6 +30,8 @@ export function stripBytes(layout: TiffLayout): number {
  */
 export function geoTiffHeader(layout: TiffLayout): Buffer {
   const { grid, bands, sampleType } = layout
+  // Three tags hold a value per band; past this many the header would not fit before DATA_OFFSET.
+  if (bands > MAX_HEADER_BANDS) throw new Error(`a GeoTIFF header holds at most ${MAX_HEADER_BANDS} bands`)
   const bits = bytesPerSample(sampleType) * 8
   const rgb = layout.rgb && bands >= 3
   const extra = bands - (rgb ? 3 : 1)
