@@ -34,8 +34,8 @@ export interface OutputGrid {
 /** The largest coverage one GetCoverage answers: more is refused, naming the limit. */
 export const MAX_OUTPUT_SIDE = 10_000
 export const MAX_OUTPUT_BYTES = 512 * 1024 * 1024
-/** Source pixels one read may decode; larger windows are read in fewer output rows at a time. */
-const MAX_WINDOW_PIXELS = 8 * 1024 * 1024
+/** Bytes of source samples one read may decode; larger windows are read in fewer output rows at a time. */
+const MAX_WINDOW_BYTES = 64 * 1024 * 1024
 const ROWS_PER_CHUNK = 256
 
 const BYTES: Record<SampleType, number> = { Byte: 1, Int8: 1, UInt16: 2, Int16: 2, UInt32: 4, Int32: 4, Float32: 4, Float64: 8 }
@@ -269,7 +269,7 @@ function bigEndian(samples: TypedArray, size: number): Buffer {
  * Writes the samples of output rows `first`..`first + rows - 1` for every band, pixel-interleaved.
  * Nearest neighbour: each output pixel takes the source pixel under its centre; outside the source
  * it takes nodata (0 without one). The source is read as one window per call (split in two while
- * the window is larger than MAX_WINDOW_PIXELS).
+ * the window is larger than MAX_WINDOW_BYTES).
  */
 async function renderRows(sampler: Sampler, grid: OutputGrid, info: RasterInfo, bands: number[], first: number, rows: number, write: Writer): Promise<void> {
   const cols = new Int32Array(grid.width * rows)
@@ -286,7 +286,7 @@ async function renderRows(sampler: Sampler, grid: OutputGrid, info: RasterInfo, 
     if (row > maxRow) maxRow = row
   }
   const windowPixels = Number.isFinite(minCol) ? (maxCol - minCol + 1) * (maxRow - minRow + 1) : 0
-  if (windowPixels > MAX_WINDOW_PIXELS && rows > 1) {
+  if (windowPixels * bands.length * BYTES[info.sampleType] > MAX_WINDOW_BYTES && rows > 1) {
     const half = Math.ceil(rows / 2)
     await renderRows(sampler, grid, info, bands, first, half, write)
     await renderRows(sampler, grid, info, bands, first + half, rows - half, write)
@@ -308,16 +308,16 @@ async function renderRows(sampler: Sampler, grid: OutputGrid, info: RasterInfo, 
   await write(bigEndian(out, BYTES[info.sampleType]))
 }
 
-/** Output pixels one chunk holds at most, whatever its rows read. */
-const MAX_CHUNK_PIXELS = 4 * 1024 * 1024
+/** Bytes of output samples one chunk holds at most, whatever its rows read. */
+const MAX_CHUNK_BYTES = 32 * 1024 * 1024
 
 /**
  * How many output rows the next chunk takes. In the raster's own CRS a chunk ends where its source
  * rows leave the band of tiles (or strips) it started in, so each tile is decoded once; otherwise
  * (reprojected) a fixed number of rows.
  */
-function chunkRows(sampler: Sampler, grid: OutputGrid, first: number): number {
-  const cap = Math.max(1, Math.min(grid.height - first, Math.floor(MAX_CHUNK_PIXELS / grid.width)))
+function chunkRows(sampler: Sampler, grid: OutputGrid, first: number, bytesPerPixel: number): number {
+  const cap = Math.max(1, Math.min(grid.height - first, Math.floor(MAX_CHUNK_BYTES / (grid.width * bytesPerPixel))))
   const rowOf = sampler.rowOf
   if (!rowOf) return Math.min(cap, ROWS_PER_CHUNK)
   const start = rowOf(first)
@@ -337,7 +337,7 @@ export function renderCoverage(file: string, info: RasterInfo, nativeEpsg: numbe
   return withTiff(file, async (tiff) => {
     const sampler = samplerFor(await pyramid(tiff), info, grid, nativeEpsg)
     for (let first = 0; first < grid.height; ) {
-      const rows = chunkRows(sampler, grid, first)
+      const rows = chunkRows(sampler, grid, first, bands.length * BYTES[info.sampleType])
       await renderRows(sampler, grid, info, bands, first, rows, write)
       first += rows
     }
