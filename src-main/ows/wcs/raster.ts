@@ -308,7 +308,8 @@ async function renderRows(sampler: Sampler, grid: OutputGrid, info: RasterInfo, 
   await write(bigEndian(out, BYTES[info.sampleType]))
 }
 
-/** Bytes of output samples one chunk holds at most, whatever its rows read. */
+/** Output pixels (each mapped to its source pixel: 8 bytes) and bytes of samples one chunk holds at most. */
+const MAX_CHUNK_PIXELS = 4 * 1024 * 1024
 const MAX_CHUNK_BYTES = 32 * 1024 * 1024
 
 /**
@@ -317,7 +318,8 @@ const MAX_CHUNK_BYTES = 32 * 1024 * 1024
  * (reprojected) a fixed number of rows.
  */
 function chunkRows(sampler: Sampler, grid: OutputGrid, first: number, bytesPerPixel: number): number {
-  const cap = Math.max(1, Math.min(grid.height - first, Math.floor(MAX_CHUNK_BYTES / (grid.width * bytesPerPixel))))
+  const pixels = Math.min(MAX_CHUNK_PIXELS, MAX_CHUNK_BYTES / bytesPerPixel)
+  const cap = Math.max(1, Math.min(grid.height - first, Math.floor(pixels / grid.width)))
   const rowOf = sampler.rowOf
   if (!rowOf) return Math.min(cap, ROWS_PER_CHUNK)
   const start = rowOf(first)
