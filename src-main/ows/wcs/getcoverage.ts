@@ -1,5 +1,5 @@
 import type { Response } from 'express'
-import { drained, dropWhenStalled } from '../../http/streaming'
+import { drained, dropWhenStalled } from '../../streaming'
 import { type Bbox, type RequestCrs, httpCrsOf, parseCrs, toXY, transformBbox } from '../crs'
 import { OwsException } from '../exceptions'
 import { type OwsRequest, param, paramValues, requiredParam } from '../request'
