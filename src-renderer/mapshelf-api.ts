@@ -1,7 +1,7 @@
 import type { UploadDto } from '../src-shared/api/dto'
 import { ApiError, type UploadStepReply } from '../src-shared/client/geonode-client'
 import { client } from './api'
-import { type HistoryEntry, MAX_FEATURE_LIMIT, type SyncStatus, type SyncSummary } from '../src-shared/api/mapshelf'
+import { type HistoryEntry, type LayerDataSummary, MAX_FEATURE_LIMIT, type SyncStatus, type SyncSummary } from '../src-shared/api/mapshelf'
 
 export type { HistoryEntry, SyncStatus, SyncSummary }
 
@@ -89,6 +89,8 @@ export interface CrsHints {
   degrees: boolean | null
   suggestions: { epsg: number; name: string; reason: string }[]
 }
+/** What a layer's data is: the layer page's data panel. */
+export const layerData = (pk: number | string) => client.request<LayerDataSummary>('GET', `/api/v2/mapshelf/layers/${pk}/data`)
 export const uploadCrsHints = (id: number) => client.request<CrsHints>('GET', `/api/v2/mapshelf/uploads/${id}/crs`)
 export const uploadSession = (id: number) => client.get<UploadDto>('uploads', 'upload', id, { full: true })
 

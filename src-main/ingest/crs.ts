@@ -398,7 +398,16 @@ export interface CrsSuggestion {
   reason: string
 }
 
-function crsName(epsg: number): string {
+/** The unit of a CRS's coordinates, for people: `m`, `degrees`, `US ft`, `ft`, or `CRS units`. */
+export function crsUnits(epsg: number): string {
+  const definition = epsg === 4326 ? '+proj=longlat' : epsg === 3857 ? '+units=m' : (epsgEntry(epsg)?.proj4 ?? '')
+  if (/\+proj=longlat\b/.test(definition)) return 'degrees'
+  const unit = /\+units=([\w-]+)/.exec(definition)?.[1]
+  return unit === 'm' ? 'm' : unit === 'us-ft' ? 'US ft' : unit === 'ft' ? 'ft' : 'CRS units'
+}
+
+/** The EPSG name of a code (`WGS 84 / UTM zone 33N`), or `EPSG:n` when the index does not know it. */
+export function crsName(epsg: number): string {
   if (epsg === 4326) return 'WGS 84'
   if (epsg === 3857) return 'WGS 84 / Pseudo-Mercator'
   return epsgEntry(epsg)?.name ?? `EPSG:${epsg}`

@@ -340,3 +340,56 @@ function scale(value: number, stretch: Stretch | null): number {
   if (stretch === null) return Math.max(0, Math.min(255, value))
   return Math.round(Math.max(0, Math.min(1, (value - stretch.low) / (stretch.high - stretch.low))) * 255)
 }
+
+const GDAL_TYPES: Record<string, string> = {
+  uint8: 'Byte', int8: 'Int8', uint16: 'UInt16', int16: 'Int16', uint32: 'UInt32', int32: 'Int32', float32: 'Float32', float64: 'Float64'
+}
+
+/** Statistics are read from the smallest overview at least this many pixels a side. */
+const STATS_MIN_SIDE = 256
+/** ... and at most this many a side (a larger image is sampled down as it is read). */
+const STATS_MAX_SIDE = 1024
+
+/**
+ * A raster's structure and per-band statistics for the layer page: size, bands (GDAL's type name,
+ * nodata, min, max and mean of the valid pixels), pixel size and overview count. Statistics are
+ * exact for a raster of up to a megapixel; a larger one is read through its smallest overview at
+ * least 256 pixels a side, at most 1,024 pixels a side (sampled as it is read): cheap on any size.
+ */
+export async function rasterSummary(filePath: string): Promise<{
+  width: number
+  height: number
+  bands: { band: number; type: string; nodata: number | null; min: number | null; max: number | null; mean: number | null }[]
+  resolution: [number, number]
+  overviews: number
+}> {
+  const tiff = await openTiff(filePath)
+  try {
+    const image = await tiff.getImage(0)
+    const overviews = await overviewImages(tiff, await tiff.getImageCount())
+    const sized = [...overviews].sort((a, b) => a.getWidth() - b.getWidth()).find((o) => o.getWidth() >= STATS_MIN_SIDE && o.getHeight() >= STATS_MIN_SIDE)
+    const source = image.getWidth() * image.getHeight() <= DIRECT_READ_PIXELS ? image : (sized ?? image)
+    const scale = Math.min(1, STATS_MAX_SIDE / Math.max(source.getWidth(), source.getHeight()))
+    const nodata = image.getGDALNoData()
+    const count = image.getSamplesPerPixel()
+    const rasters = (await source.readRasters({ interleave: false, width: Math.max(1, Math.round(source.getWidth() * scale)), height: Math.max(1, Math.round(source.getHeight() * scale)) })) as unknown as TypedArray[]
+    const bands = Array.from({ length: count }, (_, band) => {
+      let min = Infinity
+      let max = -Infinity
+      let sum = 0
+      let valid = 0
+      for (const value of rasters[band] ?? []) {
+        if (!Number.isFinite(value) || value === nodata) continue
+        if (value < min) min = value
+        if (value > max) max = value
+        sum += value
+        valid++
+      }
+      return { band: band + 1, type: GDAL_TYPES[sampleType(image, band)] ?? sampleType(image, band), nodata: nodata ?? null, min: valid ? min : null, max: valid ? max : null, mean: valid ? sum / valid : null }
+    })
+    const [sx, sy] = image.getResolution()
+    return { width: image.getWidth(), height: image.getHeight(), bands, resolution: [Math.abs(sx), Math.abs(sy)], overviews: overviews.length }
+  } finally {
+    await tiff.close()
+  }
+}

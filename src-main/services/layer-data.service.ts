@@ -2,7 +2,9 @@ import { existsSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import type Sqlite from 'better-sqlite3'
 import { type SqlBool, sql } from 'kysely'
-import { DEFAULT_FEATURE_LIMIT, MAX_FEATURE_LIMIT } from '../../src-shared/api/mapshelf'
+import { DEFAULT_FEATURE_LIMIT, type LayerDataSummary, MAX_FEATURE_LIMIT } from '../../src-shared/api/mapshelf'
+import { crsName, crsUnits } from '../ingest/crs'
+import { rasterSummary } from '../ingest/geotiff.reader'
 import { DOWNLOAD } from '../../src-shared/api/permissions'
 import type { Db } from '../db/database'
 import { pageOfKeys } from '../db/repositories/listing.repository'
@@ -49,6 +51,8 @@ export function createLayerDataService(deps: { db: Db; sqlite: Sqlite.Database; 
        LIMIT ?)`
   )
 
+  const firstFeatures = sqlite.prepare("SELECT fid, json_extract(feature, '$.properties') AS properties FROM layer_features WHERE feature_set_id = ? ORDER BY fid LIMIT 10")
+
   async function layerOf(caller: Caller, id: number, needDownload: boolean) {
     await resources.findVisibleId('layers', caller, id)
     if (needDownload && !(await callerHolds(db, caller, id, DOWNLOAD))) throw new PermissionDenied()
@@ -86,6 +90,36 @@ export function createLayerDataService(deps: { db: Db; sqlite: Sqlite.Database; 
       const head = Buffer.from(`{"type":"FeatureCollection","numberReturned":${found.returned},"sampled":${sampled},"features":[`)
       const body = Buffer.concat(found.features ? [head, found.features, FEATURES_TAIL] : [head, FEATURES_TAIL])
       return { body, returned: found.returned, sampled }
+    },
+
+    /**
+     * What a layer's data is, for the layer page: a vector layer's feature count, geometry type, CRS
+     * and first rows; a raster's size, bands (type, nodata, statistics), resolution and CRS. Follows
+     * the view right, as the map viewer's features do.
+     */
+    async dataSummary(caller: Caller, id: number): Promise<LayerDataSummary> {
+      const layer = await layerOf(caller, id, false)
+      const row = await db.selectFrom('resources').select('srid').where('id', '=', id).executeTakeFirstOrThrow()
+      const epsg = Number(/(\d+)\s*$/.exec(row.srid ?? '')?.[1] ?? 4326)
+      const crs = { code: `EPSG:${epsg}`, name: crsName(epsg), units: crsUnits(epsg) }
+      if (layer.store_type === 'dataStore') {
+        if (layer.feature_set_id === null) return { kind: 'none', reason: 'This layer is a catalogue record: its data are not in this catalogue.' }
+        const geometry = await db.selectFrom('layer_attributes').select('attribute_type').where('layer_id', '=', id).where('attribute_type', 'like', 'gml:%').executeTakeFirst()
+        const preview = firstFeatures.all(layer.feature_set_id) as { fid: number; properties: string | null }[]
+        return {
+          kind: 'vector',
+          feature_count: layer.feature_count ?? 0,
+          geometry_type: geometry ? geometry.attribute_type.replace(/^gml:|PropertyType$/g, '') : null,
+          crs,
+          preview: preview.map((p) => ({ fid: p.fid, properties: p.properties ? (JSON.parse(p.properties) as Record<string, unknown>) : {} }))
+        }
+      }
+      if (layer.store_type === 'coverageStore' && layer.data_file) {
+        const path = folder.absolute(layer.data_file)
+        if (!existsSync(path)) return { kind: 'none', reason: 'The raster file is missing from the data folder.' }
+        return { kind: 'raster', ...(await rasterSummary(path)), crs, file_bytes: statSync(path).size }
+      }
+      return { kind: 'none', reason: layer.store_type === 'remoteStore' ? 'This layer is served by a remote service.' : 'This layer is a catalogue record: its data are not in this catalogue.' }
     },
 
     /** The raster file of a coverage layer (served with range requests). */

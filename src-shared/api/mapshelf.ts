@@ -50,3 +50,39 @@ export function viewerFeatureLimit(width: number, height: number): number {
   const pixels = width * height * (1 + 2 * VIEWER_MARGIN) ** 2
   return Math.max(500, Math.min(MAX_FEATURE_LIMIT, Math.round(pixels / VIEWER_PIXELS_PER_FEATURE)))
 }
+
+/** A band of a raster layer as the data panel shows it. */
+export interface RasterBandSummary {
+  band: number
+  /** GDAL's name of the sample type: Byte, Int16, UInt16, Int32, UInt32, Float32, Float64. */
+  type: string
+  nodata: number | null
+  /** Of the valid pixels: exact up to a megapixel, else from an overview or a sample of at most 1,024 pixels a side. */
+  min: number | null
+  max: number | null
+  mean: number | null
+}
+
+/** What a layer's data is (GET /api/v2/mapshelf/layers/{pk}/data): the layer page's data panel. */
+export type LayerDataSummary =
+  | {
+      kind: 'vector'
+      feature_count: number
+      /** Point, LineString, Polygon, their Multi- forms, or Geometry when mixed; null without geometry. */
+      geometry_type: string | null
+      crs: { code: string; name: string; units: string }
+      /** The first features (at most 10), their attributes only, in storage order. */
+      preview: { fid: number; properties: Record<string, unknown> }[]
+    }
+  | {
+      kind: 'raster'
+      width: number
+      height: number
+      bands: RasterBandSummary[]
+      /** Pixel size in CRS units (x, y). */
+      resolution: [number, number]
+      crs: { code: string; name: string; units: string }
+      overviews: number
+      file_bytes: number
+    }
+  | { kind: 'none'; reason: string }

@@ -47,6 +47,35 @@ beforeAll(async () => {
   grid = await upload([fileBytes('base_file', 'grid.geojson', gridGeoJson())])
 }, 60_000)
 
+describe('GET /api/v2/mapshelf/layers/{pk}/data', () => {
+  it("describes a vector layer: feature count, geometry type, native CRS and its first rows", async () => {
+    const res = await request(t.server, `/api/v2/mapshelf/layers/${towns}/data`)
+    expect(res.status, res.text).toBe(200)
+    const names = all('SELECT feature FROM layer_features WHERE feature_set_id = ? ORDER BY fid', setOf(towns)).map((r) => JSON.parse(r.feature).properties)
+    expect(res.body).toEqual({ kind: 'vector', feature_count: 3, geometry_type: 'Point', crs: { code: 'EPSG:32633', name: 'WGS 84 / UTM zone 33N', units: 'm' }, preview: names.map((properties, i) => ({ fid: expect.any(Number), properties })) })
+    expect(res.body.preview.map((p: { fid: number }) => p.fid)).toEqual(all('SELECT fid FROM layer_features WHERE feature_set_id = ? ORDER BY fid', setOf(towns)).map((r) => r.fid))
+  })
+
+  it('describes a raster: size, band type, nodata, statistics of the valid pixels, resolution, CRS', async () => {
+    const pk = await upload([fileOnDisk('base_file', fixturePath('cog-32633.tif'))])
+    const res = await request(t.server, `/api/v2/mapshelf/layers/${pk}/data`, { who: owner() })
+    expect(res.status, res.text).toBe(200)
+    // Read independently with GDAL when the fixture was made: 256 x 256 Byte, nodata 0, valid pixels 1..254, mean 127.93.
+    expect(res.body).toMatchObject({ kind: 'raster', width: 256, height: 256, resolution: [10, 10], crs: { code: 'EPSG:32633', name: 'WGS 84 / UTM zone 33N', units: 'm' }, overviews: 2 })
+    expect(res.body.bands).toHaveLength(1)
+    expect(res.body.bands[0]).toMatchObject({ band: 1, type: 'Byte', nodata: 0, min: 1, max: 254 })
+    expect(res.body.bands[0].mean).toBeCloseTo(127.93, 1)
+    expect(res.body.file_bytes).toBe(readFileSync(fixturePath('cog-32633.tif')).length)
+  })
+
+  it('says a catalogue record has no data here, and follows the view right', async () => {
+    const record = await request(t.server, `/api/v2/mapshelf/layers/${t.fx.vectorLayerId}/data`, { who: 'admin' })
+    expect(record.body).toEqual({ kind: 'none', reason: 'This layer is a catalogue record: its data are not in this catalogue.' })
+    expect((await request(t.server, `/api/v2/mapshelf/layers/${secret}/data`)).status).toBe(404)
+    expect((await request(t.server, `/api/v2/mapshelf/layers/${viewOnly}/data`)).status).toBe(200)
+  })
+})
+
 describe('GET /api/v2/mapshelf/layers/{pk}/features', () => {
   const lonLat = () => townsUtm().map(utm33ToLonLat)
 

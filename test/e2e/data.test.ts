@@ -166,4 +166,37 @@ describe('uploads, the map viewer, documents and history', () => {
     expect((await response.json()).features).toHaveLength(5)
     await shot(page, 'history.png')
   })
+
+  it("shows what a layer's data is on its Data tab: geometry, count, CRS, typed attributes, first rows; a raster's bands", async () => {
+    const { page, server, fx } = app
+    await openResource(page, server, layerId)
+    await page.click('[data-testid="tab-data"]')
+    await page.waitForSelector('[data-testid="data-panel"][data-state="ready"]')
+    expect(await page.locator('[data-testid="data-geometry"]').textContent()).toBe('Point')
+    expect(await page.locator('[data-testid="data-count"]').textContent()).toBe('5')
+    expect(await page.locator('[data-testid="data-crs"]').textContent()).toContain('EPSG:4326')
+    expect(await page.locator('[data-testid="data-attributes"] tbody tr').allTextContents()).toEqual([expect.stringMatching(/^name\s*text/), expect.stringMatching(/^depth_m\s*decimal number/)])
+    const rows = page.locator('[data-testid="data-preview"] tbody tr')
+    expect(await rows.count()).toBe(5)
+    expect(await rows.first().textContent()).toContain('South-west well')
+    await shot(page, 'data-panel.png')
+    // The raw record is behind "Advanced".
+    await page.click('[data-testid="tab-fields"]')
+    await page.waitForSelector('[data-testid="all-fields"]')
+
+    const form = new FormData()
+    form.append('base_file', new Blob([readFileSync(fixturePath('cog-32633.tif'))]), 'survey-raster.tif')
+    const basic = `Basic ${Buffer.from(`${fx.plainUser}:${DEMO_PASSWORD}`).toString('base64')}`
+    const done = await (await fetch(`${server.url}/api/v2/uploads/upload/`, { method: 'POST', headers: { authorization: basic }, body: form })).json()
+    const uploaded = await (await fetch(`${server.url}/api/v2/uploads/${done.id}?full=true`, { headers: { authorization: basic } })).json()
+    const rasterPk = String(uploaded.upload.layer?.pk ?? '')
+    expect(rasterPk).not.toBe('')
+    await openResource(page, server, rasterPk)
+    await page.click('[data-testid="tab-data"]')
+    await page.waitForSelector('[data-testid="data-panel"][data-state="ready"]')
+    expect(await page.locator('[data-testid="data-size"]').textContent()).toContain('256 × 256 pixels, 1 band')
+    expect(await page.locator('[data-testid="data-facts"]').textContent()).toContain('10 × 10 m a pixel')
+    expect(await page.locator('[data-testid="data-bands"] tbody tr').first().textContent()).toMatch(/^1\s*Byte\s*0\s*1\s*254/)
+    await shot(page, 'data-panel-raster.png')
+  })
 })

@@ -114,6 +114,10 @@ export function layerDataRouter(s: Services): Router {
     res.type('application/geo+json').send(result.body)
   })
 
+  router.get('/api/v2/mapshelf/layers/:id/data', async (req, res) => {
+    res.json(await s.layerData.dataSummary(callerOf(res), idParam(req.params.id)))
+  })
+
   router.get('/api/v2/mapshelf/layers/:id/raster', async (req, res) => {
     const path = await s.layerData.rasterFile(callerOf(res), idParam(req.params.id))
     // express's sendFile answers Range requests (206), which OpenLayers' GeoTIFF source uses.
