@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { open, readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { dirname, join, sep } from 'node:path'
@@ -5,6 +6,8 @@ import type { Feature, Geometry, Position } from 'geojson'
 import jpeg from 'jpeg-js'
 import mime from 'mime-types'
 import { PNG } from 'pngjs'
+import { feature } from 'topojson-client'
+import type { GeometryCollection, Topology } from 'topojson-specification'
 
 export interface ThumbnailSize {
   width: number
@@ -23,7 +26,10 @@ const MIN_SPAN = 2e-4
 const MAX_LAT = 85.05112878
 
 type Rgb = [number, number, number]
-const BACKGROUND: Rgb = [244, 245, 242]
+/** Water; land is drawn over it from Natural Earth's countries, as the map viewer's offline basemap. */
+const BACKGROUND: Rgb = [222, 232, 240]
+const LAND: Rgb = [244, 245, 242]
+const BORDER: Rgb = [196, 200, 204]
 const FRAME: Rgb = [208, 212, 216]
 const FILL: Rgb = [66, 133, 244]
 const STROKE: Rgb = [26, 74, 160]
@@ -40,6 +46,7 @@ export async function vectorThumbnail(
 ): Promise<Buffer> {
   const canvas = new Canvas(size.width, size.height)
   const toPixel = viewTransform(bbox4326, size)
+  drawBasemap(canvas, toPixel, size)
   for await (const item of features as AsyncIterable<ThumbnailItem | ThumbnailItem[]>) {
     for (const one of Array.isArray(item) ? item : [item]) {
       const geometry = one && one.type === 'Feature' ? one.geometry : one
@@ -101,6 +108,49 @@ export function docTypeOf(extension: string): { doc_type: string; mime_type: str
 }
 
 type ToPixel = (position: Position) => [number, number]
+
+interface Country {
+  box: [number, number, number, number]
+  polygons: Position[][][]
+}
+
+let countries: Country[] | null = null
+
+/** Natural Earth's 1:50m countries (world-atlas, bundled): read once, each with its lon/lat box. */
+function worldCountries(): Country[] {
+  if (countries) return countries
+  const requireHere = createRequire(import.meta.url)
+  const topology = JSON.parse(readFileSync(requireHere.resolve('world-atlas/countries-50m.json'), 'utf8')) as Topology
+  const collection = feature(topology, topology.objects.countries as GeometryCollection) as unknown as { features: Feature<Geometry | null>[] }
+  countries = collection.features.flatMap((f) => {
+    const g = f.geometry
+    const polygons = g?.type === 'Polygon' ? [g.coordinates] : g?.type === 'MultiPolygon' ? g.coordinates : []
+    if (polygons.length === 0) return []
+    const xs = polygons.flatMap((p) => p[0].map((q) => q[0]))
+    const ys = polygons.flatMap((p) => p[0].map((q) => q[1]))
+    return [{ box: [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)] as [number, number, number, number], polygons }]
+  })
+  return countries
+}
+
+/** Land and borders under a thumbnail, so a layer is seen where it lies (and offline). */
+function drawBasemap(canvas: Canvas, toPixel: ToPixel, size: ThumbnailSize): void {
+  const visible = (box: [number, number, number, number]) => {
+    const [x0, y1] = toPixel([box[0], box[1]])
+    const [x1, y0] = toPixel([box[2], box[3]])
+    return x1 >= 0 && x0 <= size.width && y1 >= 0 && y0 <= size.height
+  }
+  for (const country of worldCountries()) {
+    if (!visible(country.box)) continue
+    for (const polygon of country.polygons) {
+      const rings = polygon.map((ring) => ring.map(toPixel))
+      canvas.fillEvenOdd(rings)
+      canvas.paint(LAND, 1)
+      for (const ring of rings) for (let i = 1; i < ring.length; i++) canvas.segment(ring[i - 1], ring[i], 0.35)
+      canvas.paint(BORDER, 0.9)
+    }
+  }
+}
 
 function viewTransform(bbox: [number, number, number, number], size: ThumbnailSize): ToPixel {
   const [minx, miny] = mercator([bbox[0], bbox[1]])

@@ -305,24 +305,28 @@ describe('vectorThumbnail', () => {
     ]
   }
 
-  it('draws streamed polygons (even-odd holes) and points in Web Mercator on the background', async () => {
+  it('draws streamed polygons (even-odd holes) and points in Web Mercator over the basemap', async () => {
     const image = readPng(await vectorThumbnail(batches(), [0, 0, 20, 10]))
+    // The same view with no features: the offline basemap alone (the Gulf of Guinea: water and land).
+    const basemap = readPng(await vectorThumbnail([], [0, 0, 20, 10]))
     expect([image.width, image.height]).toEqual([240, 180])
-    const background = image.pixel(120, 5)
-    const at = (lon: number, lat: number) => {
+    const where = (lon: number, lat: number): [number, number] => {
       // Same fit as the renderer: mercator extent of the bbox centred with 8 px padding.
       const merc = (l: number, p: number) => [(l * Math.PI) / 180, Math.log(Math.tan(Math.PI / 4 + (p * Math.PI) / 360))]
       const [x0, y0] = merc(0, 0)
       const [x1, y1] = merc(20, 10)
       const scale = Math.min(224 / (x1 - x0), 164 / (y1 - y0))
       const [x, y] = merc(lon, lat)
-      return image.pixel(Math.floor(120 + (x - (x0 + x1) / 2) * scale), Math.floor(90 - (y - (y0 + y1) / 2) * scale))
+      return [Math.floor(120 + (x - (x0 + x1) / 2) * scale), Math.floor(90 - (y - (y0 + y1) / 2) * scale)]
     }
-    expect(at(2, 2)).not.toEqual(background)
-    expect(at(5, 5)).toEqual(background)
-    expect(at(15, 8)).toEqual(background)
-    expect(at(18, 2)).not.toEqual(background)
-    expect(image.pixel(0, 0)).not.toEqual(background)
+    const drawn = (lon: number, lat: number) => JSON.stringify(image.pixel(...where(lon, lat))) !== JSON.stringify(basemap.pixel(...where(lon, lat)))
+    expect(drawn(2, 2)).toBe(true)
+    expect(drawn(5, 5)).toBe(false) // the hole
+    expect(drawn(15, 8)).toBe(false)
+    expect(drawn(18, 2)).toBe(true)
+    // The basemap: open sea at (2°E, 2°N) is water, inland Cameroon (13°E, 5°N) is land.
+    expect(basemap.pixel(...where(2, 2))).toEqual([222, 232, 240, 255])
+    expect(basemap.pixel(...where(13, 5))).toEqual([244, 245, 242, 255])
   })
 
   it('takes a plain geometry array and draws lines', async () => {
