@@ -11,7 +11,9 @@ export default defineConfig({
         input: {
           index: resolve(__dirname, 'src-main/electron/main.ts'),
           // The ingest worker thread runs this file next to index.js (see src-main/ingest/worker-pool.ts).
-          'ingest-worker': resolve(__dirname, 'src-main/ingest/ingest.worker.ts')
+          'ingest-worker': resolve(__dirname, 'src-main/ingest/ingest.worker.ts'),
+          // The WMS map-drawing threads (see src-main/ows/wms/render.pool.ts).
+          'render-worker': resolve(__dirname, 'src-main/ows/wms/render.worker.ts')
         }
       }
     }

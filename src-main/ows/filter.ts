@@ -68,6 +68,11 @@ export function propertyName(raw: string): string {
   return colon < 0 ? last : last.slice(colon + 1)
 }
 
+/** Reads one expression element (PropertyName, ValueReference, Literal, Function, Add/Sub/Mul/Div): SLD parameters hold these too. */
+export function parseExpression(element: XmlElement): Expression {
+  return expression(element)
+}
+
 function expression(element: XmlElement): Expression {
   if (element.name === 'PropertyName' || element.name === 'ValueReference') {
     if (!element.text) throw invalid(`an empty <${element.name}>`)
@@ -230,6 +235,11 @@ function value(expr: Expression, subject: FilterSubject, functions: FilterFuncti
       return expr.op === '+' ? a + b : expr.op === '-' ? a - b : expr.op === '*' ? a * b : a / b
     }
   }
+}
+
+/** The value of an expression for one feature (SLD parameters and labels taken from attributes). */
+export function expressionValue(expr: Expression, subject: FilterSubject, functions: FilterFunctions = {}): unknown {
+  return value(expr, subject, functions)
 }
 
 /** Compares as numbers when both sides read as numbers, else as strings (as GeoServer's converters do). */

@@ -1,0 +1,154 @@
+import type Sqlite from 'better-sqlite3'
+import type { Feature, Geometry } from 'geojson'
+import { toLonLat } from '../crs'
+import type { FilterSubject } from '../filter'
+import { MapCanvas } from '../style/canvas'
+import { type MapFrame, lonLatToPixel, scaleDenominator } from '../style/frame'
+import { type Rule, type Style, type Symbolizer, activeAt } from '../style/model'
+import { drawRaster } from '../style/raster'
+import { NO_FEATURE, SpriteCache, isVariable } from '../style/symbols'
+import { type LabelCandidate, type VectorScene, drawSymbolizer, matchingRules, placeLabels } from '../style/vector'
+import { type MapFormat, encodeMap } from './encode'
+
+/** One layer of a GetMap, as the renderer needs it (plain data: it crosses to a worker thread). */
+export interface MapLayerJob {
+  name: string
+  kind: 'vector' | 'raster'
+  featureSetId: number | null
+  /** Every feature is a single point (the layer's geometry type is gml:PointPropertyType). */
+  points: boolean
+  rasterFile: string | null
+  srid: number
+  style: Style
+}
+
+export interface MapJob {
+  frame: MapFrame
+  /** Whether the frame's CRS is geographic (degrees: the scale is counted at the equator). */
+  geographic: boolean
+  layers: MapLayerJob[]
+  transparent: boolean
+  background: string
+  format: MapFormat
+  /** The catalogue file the features are read from (a connection of the worker's own). */
+  databaseFile: string
+  /** Epoch milliseconds after which the drawing gives up. */
+  deadline: number
+}
+
+export class DeadlineExceeded extends Error {}
+
+/** Pixels around the frame whose features are still read: symbols and strokes reach into the image. */
+const MARGIN_PX = 32
+/** Rows between deadline checks. */
+const CHECK_EVERY = 4096
+
+function checkDeadline(job: MapJob): void {
+  if (Date.now() > job.deadline) throw new DeadlineExceeded()
+}
+
+/** The frame's extent plus a margin, in lon/lat, for the R*Tree (null when nothing of it has a lon/lat). */
+function lonLatQueryBox(frame: MapFrame): [number, number, number, number] | null {
+  const [x0, y0, x1, y1] = frame.bbox
+  const mx = ((x1 - x0) / frame.width) * MARGIN_PX
+  const my = ((y1 - y0) / frame.height) * MARGIN_PX
+  return toLonLat([x0 - mx, y0 - my, x1 + mx, y1 + my], frame.epsg)
+}
+
+function usesAttributes(symbolizer: Symbolizer): boolean {
+  switch (symbolizer.kind) {
+    case 'point':
+      return [symbolizer.graphic.size, symbolizer.graphic.rotation, symbolizer.graphic.opacity].some(isVariable) || symbolizer.graphic.symbols.some((s) => s.kind === 'mark' && [s.fill?.color ?? null, s.fill?.opacity ?? null, s.stroke?.color ?? null, s.stroke?.width ?? null, s.stroke?.opacity ?? null].some(isVariable))
+    default:
+      return true
+  }
+}
+
+/** Rules every point is drawn with alike: no filter, no else, only point symbols with constant values. */
+function constantPointRules(rules: Rule[]): boolean {
+  return rules.every((r) => !r.filter && !r.elseFilter && r.symbolizers.every((s) => s.kind === 'point' && !usesAttributes(s)))
+}
+
+/** Statements of one connection, prepared once. */
+const statements = new WeakMap<Sqlite.Database, { boxes: Sqlite.Statement; features: Sqlite.Statement }>()
+
+function statementsOf(db: Sqlite.Database) {
+  let found = statements.get(db)
+  if (!found) {
+    found = {
+      // The R*Tree alone: a point's box is its position (as float32, well under a pixel).
+      boxes: db.prepare('SELECT minx, maxx, miny, maxy FROM layer_feature_index WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ? AND minset <= ? AND maxset >= ?').raw(true),
+      // Drawn in feature order, so overlaps come out as in the data (and as GeoServer draws them).
+      features: db.prepare(
+        `SELECT f.feature FROM layer_feature_index i CROSS JOIN layer_features f ON f.id = i.id
+         WHERE i.minx <= ? AND i.maxx >= ? AND i.miny <= ? AND i.maxy >= ? AND i.minset <= ? AND i.maxset >= ? AND f.feature_set_id = ?
+         ORDER BY f.fid`
+      ).pluck(true)
+    }
+    statements.set(db, found)
+  }
+  return found
+}
+
+function drawPoints(job: MapJob, db: Sqlite.Database, layer: MapLayerJob, rules: Rule[], scene: VectorScene, box: [number, number, number, number]): void {
+  const sprites = rules.flatMap((r) => r.symbolizers).flatMap((s) => (s.kind === 'point' ? [scene.sprites.get(s.graphic, NO_FEATURE)] : [])).filter((s) => s !== null)
+  if (sprites.length === 0) return
+  const set = layer.featureSetId!
+  const out: [number, number] = [0, 0]
+  let n = 0
+  for (const row of statementsOf(db).boxes.iterate(box[2], box[0], box[3], box[1], set, set) as IterableIterator<number[]>) {
+    if (++n % CHECK_EVERY === 0) checkDeadline(job)
+    if (!scene.project((row[0] + row[1]) / 2, (row[2] + row[3]) / 2, out)) continue
+    for (const sprite of sprites) scene.canvas.stamp(sprite, out[0], out[1])
+  }
+}
+
+function drawFeatures(job: MapJob, db: Sqlite.Database, layer: MapLayerJob, rules: Rule[], scene: VectorScene, box: [number, number, number, number]): void {
+  const set = layer.featureSetId!
+  let n = 0
+  for (const text of statementsOf(db).features.iterate(box[2], box[0], box[3], box[1], set, set, set) as IterableIterator<string>) {
+    if (++n % CHECK_EVERY === 0) checkDeadline(job)
+    const feature = JSON.parse(text) as Feature<Geometry | null>
+    if (!feature.geometry) continue
+    const subject: FilterSubject = { id: `${layer.name}.${feature.id}`, properties: feature.properties ?? {}, geometry: feature.geometry }
+    for (const rule of matchingRules(rules, subject)) for (const symbolizer of rule.symbolizers) drawSymbolizer(scene, symbolizer, feature.geometry, subject)
+  }
+}
+
+/**
+ * Draws a GetMap: layers bottom to top, each FeatureTypeStyle of a layer as a pass of its own,
+ * labels last over everything; then encodes it. Point layers whose style needs no attribute are
+ * drawn from the spatial index alone (no feature is parsed); other layers read their features in
+ * order, each tested against the rules' filters.
+ */
+export async function renderMap(job: MapJob, db: Sqlite.Database | null): Promise<Buffer> {
+  const { frame } = job
+  const canvas = new MapCanvas(frame.width, frame.height)
+  if (!job.transparent || job.format === 'jpeg') {
+    canvas.ctx.fillStyle = job.background
+    canvas.ctx.fillRect(0, 0, frame.width, frame.height)
+  }
+  const scale = scaleDenominator(frame, job.geographic)
+  const labels: LabelCandidate[] = []
+  const scene: VectorScene = { canvas, project: lonLatToPixel(frame), sprites: new SpriteCache(), labels }
+  const box = lonLatQueryBox(frame)
+  for (const layer of job.layers) {
+    for (const fts of layer.style.featureTypeStyles) {
+      const rules = fts.rules.filter((r) => activeAt(r, scale))
+      if (rules.length === 0) continue
+      if (layer.kind === 'raster') {
+        const raster = rules.flatMap((r) => r.symbolizers).find((s) => s.kind === 'raster') ?? null
+        if (layer.rasterFile) await drawRaster(canvas, frame, { file: layer.rasterFile, srid: layer.srid }, raster)
+        continue
+      }
+      if (!db || layer.featureSetId === null || !box) continue
+      if (layer.points && constantPointRules(rules)) drawPoints(job, db, layer, rules, scene, box)
+      else drawFeatures(job, db, layer, rules, scene, box)
+      canvas.flush()
+      checkDeadline(job)
+    }
+  }
+  placeLabels(canvas, labels)
+  checkDeadline(job)
+  return encodeMap(canvas.canvas, job.format)
+}
