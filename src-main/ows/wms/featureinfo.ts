@@ -220,6 +220,6 @@ export async function getFeatureInfo(ctx: OwsContext, req: OwsRequest): Promise<
     case 'gml2':
       return { type: 'application/vnd.ogc.gml', body: infoGml(answers, epsg, 2) }
     case 'gml3':
-      return { type: 'application/vnd.ogc.gml/3.1.1', body: infoGml(answers, epsg, 3) }
+      return { type: 'text/xml; subtype=gml/3.1.1', body: infoGml(answers, epsg, 3) }
   }
 }
