@@ -5,7 +5,7 @@ import { PNG } from 'pngjs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseXmlElement, type XmlElement } from '../../src-main/ows/xml'
 import { writeGeoTiff } from '../helpers/fixtures-files'
-import { request, useSeededServer, user } from '../helpers/server'
+import { request, useSeededServer, user, type Who } from '../helpers/server'
 import { groundTruth } from '../helpers/truth'
 import { fileBytes, fileOnDisk, getBytes, uploadLayer } from '../helpers/uploads'
 
@@ -114,7 +114,7 @@ function pixel(png: PNG, x: number, y: number): [number, number, number, number]
   return [png.data[i], png.data[i + 1], png.data[i + 2], png.data[i + 3]]
 }
 
-async function exception(query: string, who: Parameters<typeof request>[2]['who'] = 'anonymous'): Promise<{ code: string; locator?: string; status: number; version: string }> {
+async function exception(query: string, who: Who = 'anonymous'): Promise<{ code: string; locator?: string; status: number; version: string }> {
   const res = await request(t.server, `${WMS}&${query}`, { who })
   const root = parseXmlElement(res.text)
   expect(root.name, res.text).toBe('ServiceExceptionReport')
