@@ -156,5 +156,4 @@ describe.skipIf(!owslib)('OWSLib', () => {
       expect(out.features).toEqual([{ name: 'Centre well', depth_m: 21.75 }])
     })
   }
-
 })
