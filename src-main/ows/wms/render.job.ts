@@ -70,36 +70,81 @@ function constantPointRules(rules: Rule[]): boolean {
 }
 
 /** Statements of one connection, prepared once. */
-const statements = new WeakMap<Sqlite.Database, { boxes: Sqlite.Statement; features: Sqlite.Statement }>()
+const statements = new WeakMap<Sqlite.Database, ReturnType<typeof prepare>>()
 
-function statementsOf(db: Sqlite.Database) {
-  let found = statements.get(db)
-  if (!found) {
-    found = {
-      // The R*Tree alone: a point's box is its position (as float32, well under a pixel).
-      boxes: db.prepare('SELECT minx, maxx, miny, maxy FROM layer_feature_index WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ? AND minset <= ? AND maxset >= ?').raw(true),
-      // Drawn in feature order, so overlaps come out as in the data (and as GeoServer draws them).
-      features: db.prepare(
+/** Where the R*Tree's box of a point lands in pixels, as `(py + M) * (width + 2M) + px + M`, computed by SQLite for the two CRSs most maps are asked in. */
+const PIXEL_MARGIN = 64
+const MERCATOR_Y = '6378137.0 * ln(tan(pi() / 4 + ((miny + maxy) * 0.5) * pi() / 360))'
+const pixelKeys = (y: string) =>
+  `SELECT group_concat(CAST((round((? - ${y}) * ?) + ${PIXEL_MARGIN}) * ? + round((((minx + maxx) * 0.5) * ? - ?) * ?) + ${PIXEL_MARGIN} AS INTEGER))
+   FROM layer_feature_index WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ? AND minset <= ? AND maxset >= ?`
+
+function prepare(db: Sqlite.Database) {
+  return {
+    geographicKeys: db.prepare(pixelKeys('((miny + maxy) * 0.5)')).pluck(true),
+    mercatorKeys: db.prepare(pixelKeys(MERCATOR_Y)).pluck(true),
+    // The R*Tree alone: a point's box is its position (as float32, well under a pixel).
+    centres: db.prepare('SELECT (minx + maxx) * 0.5, (miny + maxy) * 0.5 FROM layer_feature_index WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ? AND minset <= ? AND maxset >= ?').raw(true),
+    // Drawn in feature order, so overlaps come out as in the data (and as GeoServer draws them).
+    features: db
+      .prepare(
         `SELECT f.feature FROM layer_feature_index i CROSS JOIN layer_features f ON f.id = i.id
          WHERE i.minx <= ? AND i.maxx >= ? AND i.miny <= ? AND i.maxy >= ? AND i.minset <= ? AND i.maxset >= ? AND f.feature_set_id = ?
          ORDER BY f.fid`
-      ).pluck(true)
-    }
-    statements.set(db, found)
+      )
+      .pluck(true)
   }
+}
+
+function statementsOf(db: Sqlite.Database) {
+  let found = statements.get(db)
+  if (!found) statements.set(db, (found = prepare(db)))
   return found
 }
 
+/**
+ * Points drawn alike: their positions come from the R*Tree alone (no feature is parsed). In
+ * EPSG:4326 and Web Mercator SQLite turns them into pixel numbers and hands them over as one
+ * text; elsewhere their lon/lat goes through proj4. Each pixel position is stamped once.
+ */
 function drawPoints(job: MapJob, db: Sqlite.Database, layer: MapLayerJob, rules: Rule[], scene: VectorScene, box: [number, number, number, number]): void {
   const sprites = rules.flatMap((r) => r.symbolizers).flatMap((s) => (s.kind === 'point' ? [scene.sprites.get(s.graphic, NO_FEATURE)] : [])).filter((s) => s !== null)
   if (sprites.length === 0) return
   const set = layer.featureSetId!
+  const { frame } = job
+  const where = [box[2], box[0], box[3], box[1], set, set]
+  const stamp = (x: number, y: number) => {
+    for (const sprite of sprites) scene.canvas.stamp(sprite, x, y)
+  }
+  if (frame.epsg === 4326 || frame.epsg === 3857) {
+    const [minx, , maxx, maxy] = frame.bbox
+    const sx = frame.width / (maxx - minx)
+    const sy = frame.height / (frame.bbox[3] - frame.bbox[1])
+    const stride = frame.width + 2 * PIXEL_MARGIN
+    const lonScale = frame.epsg === 3857 ? (6378137 * Math.PI) / 180 : 1
+    const statement = frame.epsg === 3857 ? statementsOf(db).mercatorKeys : statementsOf(db).geographicKeys
+    const keys = statement.get(maxy, sy, stride, lonScale, minx, sx, ...where) as string | null
+    checkDeadline(job)
+    if (!keys) return
+    let value = 0
+    let negative = false
+    for (let i = 0; i <= keys.length; i++) {
+      const c = i < keys.length ? keys.charCodeAt(i) : 44
+      if (c === 44) {
+        const key = negative ? -value : value
+        stamp((key % stride) - PIXEL_MARGIN, Math.floor(key / stride) - PIXEL_MARGIN)
+        value = 0
+        negative = false
+      } else if (c === 45) negative = true
+      else value = value * 10 + (c - 48)
+    }
+    return
+  }
   const out: [number, number] = [0, 0]
   let n = 0
-  for (const row of statementsOf(db).boxes.iterate(box[2], box[0], box[3], box[1], set, set) as IterableIterator<number[]>) {
+  for (const row of statementsOf(db).centres.iterate(...where) as IterableIterator<number[]>) {
     if (++n % CHECK_EVERY === 0) checkDeadline(job)
-    if (!scene.project((row[0] + row[1]) / 2, (row[2] + row[3]) / 2, out)) continue
-    for (const sprite of sprites) scene.canvas.stamp(sprite, out[0], out[1])
+    if (scene.project(row[0], row[1], out)) stamp(out[0], out[1])
   }
 }
 
