@@ -8,21 +8,16 @@ import VectorSource from 'ol/source/Vector'
 import { Stroke, Style, Text } from 'ol/style'
 import { onBeforeUnmount, type ShallowRef, watch } from 'vue'
 import { client } from '../api'
-import { createRasterLayer, createVectorLayer, type FeatureLoadInfo } from '../map/layer-sources'
+import { createWmsLayer } from '../map/layer-sources'
 import type { ComposerLayer } from '../stores/composer'
 
 /**
  * Keeps the map's OpenLayers layers in step with the composer's plain layer list: one OL layer per
- * catalogue layer, stacked in list order, with its opacity and visibility.
+ * catalogue layer (drawn by the server's WMS in its own style), stacked in list order, with its
+ * opacity and visibility.
  */
-export function useComposerLayers(
-  map: ShallowRef<OlMap | null>,
-  layers: () => ComposerLayer[],
-  setStatus: (key: string, status: ComposerLayer['dataStatus'], info?: FeatureLoadInfo) => void
-) {
-  const made = new Map<string, BaseLayer | 'pending' | null>()
-  /** How to stop each vector layer following the view. */
-  const unbind = new Map<string, () => void>()
+export function useComposerLayers(map: ShallowRef<OlMap | null>, layers: () => ComposerLayer[], setStatus: (key: string, status: ComposerLayer['dataStatus']) => void) {
+  const made = new Map<string, BaseLayer>()
   // Layers whose data the server cannot serve are shown by their extent, dashed and labelled.
   const outlines = new VectorSource()
   const outlineLayer = new VectorLayer({
@@ -55,16 +50,14 @@ export function useComposerLayers(
     const wanted = new Set(list.map((l) => l.key))
     for (const [key, layer] of made) {
       if (wanted.has(key)) continue
-      if (layer && layer !== 'pending') m.removeLayer(layer)
-      unbind.get(key)?.()
-      unbind.delete(key)
+      m.removeLayer(layer)
       made.delete(key)
     }
     list.forEach((l, index) => {
-      if (l.datasetPk === null) return
+      if (l.datasetPk === null || l.alternate === null) return
       if (!made.has(l.key)) create(m, l)
       const layer = made.get(l.key)
-      if (!layer || layer === 'pending') return
+      if (!layer) return
       layer.setZIndex(list.length - index)
       layer.setOpacity(l.opacity)
       layer.setVisible(l.visible)
@@ -73,29 +66,25 @@ export function useComposerLayers(
 
   function create(m: OlMap, l: ComposerLayer): void {
     const pk = l.datasetPk as number
-    const report = (status: ComposerLayer['dataStatus'], info?: FeatureLoadInfo) => setStatus(l.key, status, info)
-    if (l.storeType === 'coverageStore') {
-      made.set(l.key, 'pending')
-      void createRasterLayer(client, pk, report).then((layer) => {
-        if (made.get(l.key) !== 'pending') return
-        layer?.set('title', l.title)
-        made.set(l.key, layer)
-        if (layer) m.addLayer(layer)
-        sync()
-      })
-      return
+    const layer = createWmsLayer(client, { pk, alternate: l.alternate as string }, (status) => setStatus(l.key, status))
+    layer.set('title', l.title)
+    made.set(l.key, layer)
+    // Nothing wrong is known until an image fails; a hidden layer loads nothing until it is shown.
+    if (l.storeType !== 'coverageStore') {
+      setStatus(l.key, 'ready')
+      return void m.addLayer(layer)
     }
-    const handle = createVectorLayer(pk, report)
-    handle.layer.set('title', l.title)
-    made.set(l.key, handle.layer)
-    m.addLayer(handle.layer)
-    unbind.set(l.key, handle.bind(m))
+    // A raster record without its file (a catalogue entry synced without data) has nothing to draw: shown by its outline instead.
+    setStatus(l.key, 'loading')
+    void client.probe(client.layerRasterUrl(pk)).then((status) => {
+      if (made.get(l.key) !== layer) return
+      if (status >= 200 && status < 400) {
+        setStatus(l.key, 'ready')
+        m.addLayer(layer)
+      } else setStatus(l.key, status === 404 ? 'unavailable' : 'error')
+    })
   }
 
   const stop = watch([map, () => layers().map((l) => `${l.key}:${l.opacity}:${l.visible}:${l.dataStatus}`).join('|')], sync, { immediate: true })
-  onBeforeUnmount(() => {
-    stop()
-    for (const off of unbind.values()) off()
-    unbind.clear()
-  })
+  onBeforeUnmount(() => stop())
 }

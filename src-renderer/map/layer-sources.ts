@@ -1,137 +1,92 @@
+import type { Coordinate } from 'ol/coordinate'
 import GeoJSON from 'ol/format/GeoJSON'
-import type BaseLayer from 'ol/layer/Base'
+import type Feature from 'ol/Feature'
+import type ImageWrapper from 'ol/Image'
+import ImageLayer from 'ol/layer/Image'
 import type OlMap from 'ol/Map'
-import { buffer, containsExtent, getHeight, getWidth } from 'ol/extent'
-import VectorImageLayer from 'ol/layer/VectorImage'
-import { transformExtent } from 'ol/proj'
-import VectorSource from 'ol/source/Vector'
-import { Circle, Fill, Stroke, Style } from 'ol/style'
-import { VIEWER_MARGIN, viewerFeatureLimit } from '../../src-shared/api/mapshelf'
-import { ApiError, type GeoNodeClient } from '../../src-shared/client/geonode-client'
-import { isAbort } from '../api'
-import { layerFeatures } from '../mapshelf-api'
-import type { LonLatBox } from './extent'
+import ImageWMS from 'ol/source/ImageWMS'
+import type { GeoNodeClient } from '../../src-shared/client/geonode-client'
 
-/** Whether a layer's data could be drawn: "unavailable" when the server has no data endpoint or data for it. */
+/** Whether a layer's data could be drawn: "unavailable" when the server has no data for it. */
 export type LayerDataStatus = 'loading' | 'ready' | 'unavailable' | 'error'
 
-const PALETTE = ['#2364c4', '#c4522f', '#2f8f5b', '#8a4fc4', '#c49a23', '#1f8fa3']
+/** The server's WMS, where every catalogue layer is drawn with its own style (the one GetMap, QGIS and the legend use). */
+export const wmsUrl = (client: GeoNodeClient) => client.url('/geoserver/ows')
 
-function styleFor(pk: number): Style {
-  const color = PALETTE[pk % PALETTE.length]
-  return new Style({
-    fill: new Fill({ color: `${color}55` }),
-    stroke: new Stroke({ color, width: 1.5 }),
-    image: new Circle({ radius: 4, fill: new Fill({ color }), stroke: new Stroke({ color: '#fff', width: 1 }) })
-  })
-}
-
-/** What one feature load drew. `limited`: the server stopped at the limit, so there is more here. */
-export interface FeatureLoadInfo {
-  count: number
-  sampled: boolean
-  limited: boolean
-}
-
-
-/** The request for a view: its extent with a margin, in EPSG:4326, and the feature limit from the view's pixels. */
-export function featureRequestOf(extent: number[], size: number[], projection: string): { bbox: LonLatBox; limit: number; loaded: number[] } {
-  const loaded = buffer(extent, Math.max(getWidth(extent), getHeight(extent)) * VIEWER_MARGIN)
-  const [minx, miny, maxx, maxy] = transformExtent(loaded, projection, 'EPSG:4326')
-  const bbox: LonLatBox = [Math.max(-180, minx), Math.max(-90, miny), Math.min(180, maxx), Math.min(90, maxy)]
-  return { bbox, limit: viewerFeatureLimit(size[0]!, size[1]!), loaded }
-}
-
-export interface VectorHandle {
-  layer: VectorImageLayer<VectorSource>
-  /** Follows the map's view (loading on move, debounced); answers how to stop. */
-  bind(map: OlMap): () => void
+/**
+ * Loads a WMS image with the caller's credentials (an <img> cannot send an Authorization header):
+ * fetched, checked to be an image (the WMS answers refusals as XML), and handed to the image
+ * element as a blob URL, released once drawn.
+ */
+function authorisedLoader(client: GeoNodeClient) {
+  return (image: ImageWrapper, src: string) => {
+    const element = image.getImage() as HTMLImageElement
+    void fetch(src, { headers: client.authHeaders() })
+      .then(async (response) => {
+        const type = response.headers.get('content-type') ?? ''
+        if (!response.ok || !type.startsWith('image/')) throw new Error(`the map server answered ${response.status} ${type}`)
+        const url = URL.createObjectURL(await response.blob())
+        element.addEventListener('load', () => URL.revokeObjectURL(url), { once: true })
+        element.src = url
+      })
+      .catch(() => {
+        // An empty source fires the element's error event: the source reports imageloaderror.
+        element.src = ''
+      })
+  }
 }
 
 /**
- * A vector layer whose features come from `GET /api/v2/mapshelf/layers/{pk}/features?bbox=&limit=`
- * (GeoJSON in EPSG:4326). The view's extent plus a margin is loaded at once, with a limit that
- * follows the view's size in pixels; it reloads when the view leaves that area, or zooms in on data
- * the server thinned (sampled) or cut at the limit. Drawn as an image layer, so a pan moves the
- * last image and only the end of an interaction redraws the features.
- * A 404 means the server cannot serve features for the layer: it reports "unavailable".
+ * A catalogue layer drawn by the server's WMS (a transparent PNG of the view, in the layer's
+ * default style), reloaded as the view moves. Vector and raster layers alike: rasters come out
+ * stretched as GetMap draws them.
  */
-export function createVectorLayer(pk: number, onStatus: (status: LayerDataStatus, info?: FeatureLoadInfo) => void): VectorHandle {
-  const format = new GeoJSON()
-  const source = new VectorSource()
-  const layer = new VectorImageLayer({ source, style: styleFor(pk), imageRatio: 1.5, properties: { pk } })
-  let loaded: { extent: number[]; resolution: number; complete: boolean } | null = null
-  let unavailable = false
-  let controller: AbortController | null = null
+export function createWmsLayer(client: GeoNodeClient, layer: { pk: number; alternate: string }, onStatus: (status: LayerDataStatus) => void): ImageLayer<ImageWMS> {
+  const source = new ImageWMS({
+    url: wmsUrl(client),
+    params: { LAYERS: layer.alternate, STYLES: '', FORMAT: 'image/png', TRANSPARENT: true, VERSION: '1.3.0' },
+    ratio: 1.5,
+    imageLoadFunction: authorisedLoader(client)
+  })
+  source.on('imageloadstart', () => onStatus('loading'))
+  source.on('imageloadend', () => onStatus('ready'))
+  source.on('imageloaderror', () => onStatus('error'))
+  return new ImageLayer({ source, properties: { pk: layer.pk, alternate: layer.alternate } })
+}
 
-  async function load(map: OlMap): Promise<void> {
-    const size = map.getSize()
-    const view = map.getView()
-    const resolution = view.getResolution()
-    if (!size || !resolution || unavailable || !layer.getVisible()) return
-    const extent = view.calculateExtent(size)
-    if (loaded && containsExtent(loaded.extent, extent) && (loaded.complete || resolution >= loaded.resolution / 1.5)) return
-    const code = view.getProjection().getCode()
-    const request = featureRequestOf(extent, size, code)
-    controller?.abort()
-    const mine = (controller = new AbortController())
-    onStatus('loading')
-    try {
-      const reply = await layerFeatures(pk, request.bbox, request.limit, mine.signal)
-      if (mine !== controller) return
-      const features = format.readFeatures(reply, { dataProjection: 'EPSG:4326', featureProjection: code })
-      source.clear(true)
-      source.addFeatures(features)
-      const info = { count: features.length, sampled: Boolean(reply.sampled), limited: (reply.numberReturned ?? features.length) >= request.limit }
-      loaded = { extent: request.loaded, resolution, complete: !info.sampled && !info.limited }
-      onStatus('ready', info)
-    } catch (error) {
-      if (isAbort(error)) return
-      unavailable = error instanceof ApiError && error.status === 404
-      onStatus(unavailable ? 'unavailable' : 'error')
-    }
-  }
-
-  function bind(map: OlMap): () => void {
-    let timer: ReturnType<typeof setTimeout> | undefined
-    const schedule = (delay: number) => {
-      clearTimeout(timer)
-      timer = setTimeout(() => void load(map), delay)
-    }
-    const onMove = () => schedule(120)
-    map.on('moveend', onMove)
-    const onVisible = () => schedule(0)
-    layer.on('change:visible', onVisible)
-    schedule(0)
-    return () => {
-      clearTimeout(timer)
-      controller?.abort()
-      map.un('moveend', onMove)
-      layer.un('change:visible', onVisible)
-    }
-  }
-
-  return { layer, bind }
+/** A feature found by GetFeatureInfo, with the title of the layer it belongs to. */
+export interface IdentifiedFeature {
+  title: string
+  feature: Feature
 }
 
 /**
- * A raster layer read from `GET /api/v2/mapshelf/layers/{pk}/raster` (a GeoTIFF served with range
- * requests). The file is probed first, so no WebGL layer is made for a raster the server lacks.
+ * What lies under a pixel: GetFeatureInfo (application/json) on each visible WMS layer, top
+ * first; the first layer with a feature there answers.
  */
-export async function createRasterLayer(client: GeoNodeClient, pk: number, onStatus: (status: LayerDataStatus) => void): Promise<BaseLayer | null> {
-  onStatus('loading')
-  const url = client.layerRasterUrl(pk)
-  const status = await client.probe(url)
-  if (status < 200 || status >= 400) {
-    onStatus(status === 404 ? 'unavailable' : 'error')
-    return null
+export async function identifyAt(client: GeoNodeClient, map: OlMap, coordinate: Coordinate): Promise<IdentifiedFeature | null> {
+  const view = map.getView()
+  const resolution = view.getResolution()
+  if (resolution === undefined) return null
+  const layers = map
+    .getLayers()
+    .getArray()
+    .filter((l): l is ImageLayer<ImageWMS> => l instanceof ImageLayer && l.get('pk') !== undefined && l.getVisible())
+    .sort((a, b) => (b.getZIndex() ?? 0) - (a.getZIndex() ?? 0))
+  const projection = view.getProjection()
+  for (const layer of layers) {
+    const url = layer.getSource()?.getFeatureInfoUrl(coordinate, resolution, projection, { INFO_FORMAT: 'application/json', FEATURE_COUNT: 1 })
+    if (!url) continue
+    const response = await fetch(url, { headers: client.authHeaders() })
+    if (!response.ok || !(response.headers.get('content-type') ?? '').includes('json')) continue
+    const features = new GeoJSON().readFeatures(await response.json(), { dataProjection: projection, featureProjection: projection })
+    if (features.length > 0) return { title: String(layer.get('title') ?? 'Layer'), feature: features[0] as Feature }
   }
-  const [{ default: GeoTIFF }, { default: WebGLTileLayer }] = await Promise.all([import('ol/source/GeoTIFF'), import('ol/layer/WebGLTile')])
-  const source = new GeoTIFF({ sources: [{ url }], sourceOptions: { headers: client.authHeaders() } })
-  source.on('change', () => {
-    const state = source.getState()
-    if (state === 'ready') onStatus('ready')
-    else if (state === 'error') onStatus('error')
-  })
-  return new WebGLTileLayer({ source, properties: { pk } })
+  return null
+}
+
+/** The legend of a layer's default style (GetLegendGraphic), as a URL an <img> can load. */
+export function legendUrl(client: GeoNodeClient, alternate: string): string {
+  const query = new URLSearchParams({ service: 'WMS', version: '1.3.0', request: 'GetLegendGraphic', format: 'image/png', width: '16', height: '16', layer: alternate, legend_options: 'fontSize:11' })
+  return client.signedUrl(`${wmsUrl(client)}?${query.toString()}`)
 }

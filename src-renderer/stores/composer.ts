@@ -5,7 +5,7 @@ import { CHANGE } from '../../src-shared/api/permissions'
 import { ApiError } from '../../src-shared/client/geonode-client'
 import { client, fieldErrorsOf, messageOf } from '../api'
 import { boxOfPolygon, type LonLatBox } from '../map/extent'
-import type { FeatureLoadInfo, LayerDataStatus } from '../map/layer-sources'
+import type { LayerDataStatus } from '../map/layer-sources'
 
 export interface ComposerLayer {
   key: string
@@ -17,8 +17,8 @@ export interface ComposerLayer {
   visible: boolean
   box: LonLatBox | null
   dataStatus: LayerDataStatus
-  /** What the last feature load drew: its count, and whether the server thinned it (sampled) or cut it at the limit. */
-  features: FeatureLoadInfo | null
+  /** The typename the server's WMS draws it by (`geonode:name`). */
+  alternate: string | null
   original: MapLayerDto | null
 }
 
@@ -40,7 +40,7 @@ function layerOf(resource: ResourceDto, from: MapLayerDto | null = null): Compos
     visible: from?.visibility ?? true,
     box: boxOfPolygon(resource.ll_bbox_polygon),
     dataStatus: 'loading',
-    features: null,
+    alternate: resource.alternate ?? null,
     original: from
   }
 }
@@ -102,7 +102,7 @@ export const useComposerStore = defineStore('composer', () => {
           const resource = l.name ? byName.get(l.name) : undefined
           if (resource) return layerOf(resource, l)
           const params = safeJson(l.layer_params)
-          return { key: nextKey(), datasetPk: null, title: String(params.title ?? l.name ?? 'Layer'), storeType: null, opacity: l.opacity, visible: l.visibility, box: null, dataStatus: 'unavailable', features: null, original: l }
+          return { key: nextKey(), datasetPk: null, title: String(params.title ?? l.name ?? 'Layer'), storeType: null, opacity: l.opacity, visible: l.visibility, box: null, dataStatus: 'unavailable', alternate: null, original: l }
         })
       state.value = 'loaded'
     } catch (e) {
@@ -140,11 +140,10 @@ export const useComposerStore = defineStore('composer', () => {
     dirty.value = true
   }
 
-  function setStatus(key: string, status: LayerDataStatus, info?: FeatureLoadInfo): void {
+  function setStatus(key: string, status: LayerDataStatus): void {
     const layer = layers.value.find((l) => l.key === key)
     if (!layer) return
     if (layer.dataStatus !== status) layer.dataStatus = status
-    if (info) layer.features = info
   }
 
   /** The `layers` body of a map write, bottom of the stack first (spec 3.5; MapLayerWrite). */
