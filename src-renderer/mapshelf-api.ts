@@ -1,7 +1,7 @@
 import type { UploadDto } from '../src-shared/api/dto'
 import { ApiError, type UploadStepReply } from '../src-shared/client/geonode-client'
 import { client } from './api'
-import { type HistoryEntry, type LayerDataSummary, MAX_FEATURE_LIMIT, type SyncStatus, type SyncSummary } from '../src-shared/api/mapshelf'
+import type { HistoryEntry, LayerDataSummary, SyncStatus, SyncSummary } from '../src-shared/api/mapshelf'
 
 export type { HistoryEntry, SyncStatus, SyncSummary }
 
@@ -10,23 +10,6 @@ export type { HistoryEntry, SyncStatus, SyncSummary }
  * data and history extension routes, and the sync API. All go through `client.request`, so they
  * carry the signed-in caller's credentials.
  */
-
-export type LonLatBox = [number, number, number, number]
-
-export interface FeatureReply {
-  type: 'FeatureCollection'
-  numberReturned?: number
-  sampled?: boolean
-  features: { type: 'Feature'; geometry: unknown; properties: Record<string, unknown> | null; id?: string | number }[]
-}
-
-
-export function layerFeatures(pk: number | string, bbox: LonLatBox, limit: number, signal?: AbortSignal): Promise<FeatureReply> {
-  return client.request('GET', `/api/v2/mapshelf/layers/${pk}/features`, {
-    query: { bbox: bbox.map((n) => Number(n.toFixed(6))).join(','), limit: Math.max(1, Math.min(MAX_FEATURE_LIMIT, Math.round(limit))) },
-    signal
-  })
-}
 
 /** Links for places that cannot send headers (downloads): the token rides along (spec 1.2). */
 export const exportUrl = (pk: number | string, format: 'geojson' | 'gpkg') => client.signedUrl(client.url(`/api/v2/mapshelf/layers/${pk}/export`, { format }))
