@@ -104,25 +104,17 @@ function hexRgb(hex: string): [number, number, number] {
 /** A ColorMap as a function of one value (ramp: linear between entries; intervals: up to each quantity; values: exact). */
 export function colorMapFunction(map: NonNullable<RasterSymbolizer['colorMap']>): (value: number, out: Rgba) => boolean {
   const entries = map.entries.map((e: ColorMapEntry) => ({ ...e, rgb: hexRgb(e.color) }))
+  const put = (e: (typeof entries)[number] | undefined, out: Rgba) => {
+    if (!e) return false
+    out[0] = e.rgb[0]
+    out[1] = e.rgb[1]
+    out[2] = e.rgb[2]
+    out[3] = e.opacity * 255
+    return true
+  }
   return (value, out) => {
-    if (map.type === 'values') {
-      const e = entries.find((x) => x.quantity === value)
-      if (!e) return false
-      out[0] = e.rgb[0]
-      out[1] = e.rgb[1]
-      out[2] = e.rgb[2]
-      out[3] = e.opacity * 255
-      return true
-    }
-    if (map.type === 'intervals') {
-      const e = entries.find((x) => value < x.quantity)
-      if (!e) return false
-      out[0] = e.rgb[0]
-      out[1] = e.rgb[1]
-      out[2] = e.rgb[2]
-      out[3] = e.opacity * 255
-      return true
-    }
+    if (map.type === 'values') return put(entries.find((x) => x.quantity === value), out)
+    if (map.type === 'intervals') return put(entries.find((x) => value < x.quantity), out)
     if (value < entries[0].quantity) return false
     let i = 0
     while (i < entries.length - 1 && value > entries[i + 1].quantity) i++
