@@ -7,7 +7,7 @@ import { parseXmlElement, type XmlElement } from '../../src-main/ows/xml'
 import { writeGeoTiff } from '../helpers/fixtures-files'
 import { request, useSeededServer, user, type Who } from '../helpers/server'
 import { groundTruth } from '../helpers/truth'
-import { fileBytes, fileOnDisk, getBytes, uploadLayer } from '../helpers/uploads'
+import { fileBytes, fileOnDisk, fixturePath, getBytes, uploadLayer } from '../helpers/uploads'
 
 // WMS 1.1.1 and 1.3.0 over uploaded layers: capabilities per caller, maps with their styles, feature info, legends, refusals.
 
@@ -69,6 +69,7 @@ let parcelName: string
 let secretName: string
 let demName: string
 let demRampName: string
+let cogName: string
 
 async function upload(files: Parameters<typeof uploadLayer>[2], fields: Record<string, string> = {}): Promise<string> {
   const res = await uploadLayer(t.server, owner(), files, fields)
@@ -97,6 +98,7 @@ beforeAll(async () => {
   const dem = await demFile()
   demName = await upload([fileOnDisk('base_file', dem)])
   demRampName = await upload([fileOnDisk('base_file', dem, 'dem_ramp.tif'), fileBytes('sld_file', 'ramp.sld', DEM_SLD)])
+  cogName = await upload([fileOnDisk('base_file', fixturePath('cog-32633.tif'))])
 }, 60_000)
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -266,6 +268,25 @@ describe('GetMap', () => {
     expect(west[0]).toBeLessThan(east[0])
     expect(pixel(png, 32, 40)[0]).toBeGreaterThan(60)
     expect(pixel(png, 2, 2)[3]).toBe(0)
+  })
+
+  it('draws a UTM raster in its own CRS from its overviews, and reprojected to EPSG:4326, where its extent is', async () => {
+    // cog-32633.tif: 256 x 256 bytes of 10 m from (500000, 4997440) to (502560, 5000000), overviews of 128 and 64; a gradient.
+    const native = await image(`version=1.1.1&request=GetMap&layers=${cogName}&styles=&format=image/png&transparent=true&width=64&height=64&srs=EPSG:32633&bbox=500000,4997440,502560,5000000`)
+    expect(pixel(native, 40, 40)[3]).toBe(255)
+    expect(new Set(Array.from({ length: 64 }, (_, x) => pixel(native, x, 40)[0])).size).toBeGreaterThan(20)
+    const outside = await image(`version=1.1.1&request=GetMap&layers=${cogName}&styles=&format=image/png&transparent=true&width=64&height=64&srs=EPSG:32633&bbox=400000,4897440,402560,4900000`)
+    expect(pixel(outside, 32, 32)[3]).toBe(0)
+    // In lon/lat it covers about 15.0-15.033 E, 45.130-45.154 N; around it stays transparent.
+    const lonLat = await image(`version=1.3.0&request=GetMap&layers=${cogName}&styles=&format=image/png&transparent=true&width=100&height=100&crs=CRS:84&bbox=14.99,45.12,15.05,45.17`)
+    expect(pixel(lonLat, 40, 50)[3]).toBe(255)
+    expect(pixel(lonLat, 2, 2)[3]).toBe(0)
+    expect(pixel(lonLat, 97, 50)[3]).toBe(0)
+    const caps = parseXmlElement((await request(t.server, `${WMS}&request=GetCapabilities&version=1.3.0`)).text)
+    const layer = layersOf(caps).find((l) => nameOf(l) === cogName)!
+    expect(find(layer, 'CRS').map((c) => c.text)).toContain('EPSG:32633')
+    const box = find(layer, 'BoundingBox').find((b) => b.attrs.CRS === 'EPSG:32633')!
+    expect([box.attrs.minx, box.attrs.miny, box.attrs.maxx, box.attrs.maxy].map(Number)).toEqual([500000, 4997440, 502560, 5000000])
   })
 
   it("applies a raster style's ColorMap", async () => {
