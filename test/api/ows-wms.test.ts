@@ -384,6 +384,12 @@ describe('GetLegendGraphic', () => {
     expect(pixel(rule, 15, 15)).toEqual([255, 0, 0, 255])
   })
 
+  it('draws a default style, whose rule has no title, as its icon alone even when labels are forced', async () => {
+    const legend = await image(`request=GetLegendGraphic&format=image/png&WIDTH=20&HEIGHT=20&LAYER=${parcelName}&version=1.3.0&sld_version=1.1.0&legend_options=fontAntiAliasing:true;fontSize:12;forceLabels:on`)
+    expect([legend.width, legend.height]).toEqual([20, 20])
+    expect(pixel(legend, 10, 10)[3]).toBeGreaterThan(100)
+  })
+
   it("draws a raster's colour map with its values", async () => {
     const legend = await image(`request=GetLegendGraphic&format=image/png&layer=${demRampName}`)
     expect(legend.height).toBe(40)

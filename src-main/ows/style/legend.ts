@@ -103,8 +103,8 @@ export function drawLegend(style: Style, options: LegendOptions): Buffer {
     rows.forEach((r, i) => ctx.fillText(r.label, width + 6, i * height + height / 2))
     return canvas.encodeSync('png')
   }
-  const labelled = rules.length > 1 || options.forceLabels
   const labels = rules.map((r) => r.title ?? r.name)
+  const labelled = (rules.length > 1 || options.forceLabels) && labels.some((l) => l !== '')
   const labelWidth = labelled ? Math.max(0, ...labels.map((l) => measure.measureText(l).width)) : 0
   const total = Math.max(1, rules.length)
   const canvas = createCanvas(Math.ceil(width + (labelled ? 6 + labelWidth + 2 : 0)), height * total)

@@ -99,6 +99,7 @@ export interface RasterSymbolizer {
 export type Symbolizer = PointSymbolizer | LineSymbolizer | PolygonSymbolizer | TextSymbolizer | RasterSymbolizer
 
 export interface Rule {
+  /** '' when the SLD names none (GetLegendGraphic's RULE cannot pick it then). */
   name: string
   title: string | null
   filter: Filter | null

@@ -51,10 +51,10 @@ function textOf(element: XmlElement | undefined, name: string): string | undefin
 }
 
 function featureTypeStyle(element: XmlElement): FeatureTypeStyle {
-  return { rules: childrenNamed(element, 'Rule').map(rule) }
+  return { rules: childrenNamed(element, 'Rule').map((r) => rule(r)) }
 }
 
-function rule(element: XmlElement, index: number): Rule {
+function rule(element: XmlElement): Rule {
   const filterElement = childNamed(element, 'Filter')
   const min = Number(textOf(element, 'MinScaleDenominator'))
   const max = Number(textOf(element, 'MaxScaleDenominator'))
@@ -64,7 +64,7 @@ function rule(element: XmlElement, index: number): Rule {
     if (symbolizer) symbolizers.push(symbolizer)
   }
   return {
-    name: textOf(element, 'Name') ?? `rule${index + 1}`,
+    name: textOf(element, 'Name') ?? '',
     title: textOf(element, 'Title') ?? textOf(childNamed(element, 'Description'), 'Title') ?? null,
     filter: filterElement ? parseFilterElement(filterElement) : null,
     elseFilter: childNamed(element, 'ElseFilter') !== undefined,
