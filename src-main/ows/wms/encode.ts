@@ -107,19 +107,23 @@ function pdfOf(png: Buffer, width: number, height: number): Promise<Buffer> {
   })
 }
 
-/** Encodes a drawn map in a GetMap format. */
+/**
+ * Encodes a drawn map in a GetMap format. Synchronously: maps are drawn on threads of their own,
+ * and @napi-rs/canvas's asynchronous encoder has crashed processes under load (a native task
+ * racing its canvas), which its synchronous one does not risk.
+ */
 export async function encodeMap(canvas: Canvas, format: MapFormat): Promise<Buffer> {
   switch (format) {
     case 'png':
-      return canvas.encode('png')
+      return canvas.encodeSync('png')
     case 'jpeg':
-      return canvas.encode('jpeg', 90)
+      return canvas.encodeSync('jpeg', 90)
     case 'png8': {
       const { width, height } = canvas
       const data = canvas.getContext('2d').getImageData(0, 0, width, height).data
       return Buffer.from(palettePng(data, width, height))
     }
     case 'pdf':
-      return pdfOf(await canvas.encode('png'), canvas.width, canvas.height)
+      return pdfOf(canvas.encodeSync('png'), canvas.width, canvas.height)
   }
 }

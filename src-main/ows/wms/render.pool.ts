@@ -9,8 +9,6 @@ import type { RenderReply, RenderRequest } from './render.worker'
 
 /** Maps waiting for a thread beyond this many are refused at once (the server is saturated). */
 const MAX_QUEUED = 64
-/** Threads with nothing to draw for this long stop (the next map starts one again). */
-const IDLE_MS = 30_000
 /** Beyond the job's own deadline, how long a thread may stay silent before it is stopped. */
 const GRACE_MS = 2_000
 
@@ -31,21 +29,19 @@ class Thread {
   worker: Worker
   task: Task | null = null
   timer: ReturnType<typeof setTimeout> | undefined
-  idle: ReturnType<typeof setTimeout> | undefined
 
   constructor(
     private readonly pool: RenderPool,
     entry: { file: string; entry?: string }
   ) {
     this.worker = new Worker(entry.file, { workerData: { nativeBinding: sqliteOptions().nativeBinding ?? null, entry: entry.entry } })
-    this.worker.unref()
     this.worker.on('message', (reply: RenderReply) => this.finish(reply))
     this.worker.on('error', (error) => this.fail(error))
     this.worker.on('exit', () => this.fail(new Error('the map-drawing thread stopped')))
+    this.worker.unref()
   }
 
   run(task: Task): void {
-    clearTimeout(this.idle)
     this.task = task
     this.timer = setTimeout(() => {
       this.fail(deadlineException())
@@ -61,15 +57,12 @@ class Thread {
     if (reply.kind === 'done') task.resolve(Buffer.from(reply.image.buffer, reply.image.byteOffset, reply.image.byteLength))
     else if (reply.kind === 'deadline') task.reject(deadlineException())
     else task.reject(new Error(reply.message))
-    this.idle = setTimeout(() => this.pool.retire(this), IDLE_MS)
-    this.idle.unref()
     this.pool.next(this)
   }
 
   /** The thread failed or ran past its deadline: its task fails and the thread is replaced. */
   fail(error: Error): void {
     clearTimeout(this.timer)
-    clearTimeout(this.idle)
     const task = this.task
     this.task = null
     this.pool.retire(this)
@@ -85,7 +78,9 @@ function deadlineException(): OwsException {
 /**
  * A few map-drawing threads (one per core, at most two), shared by every GetMap of a process, and
  * a bounded queue in front of them. A drawing that passes its deadline is cut off: its thread is
- * stopped and replaced, so nothing a client asks for keeps a core busy for good.
+ * stopped and replaced, so nothing a client asks for keeps a core busy for good. Threads otherwise
+ * live as long as the process (they do not keep it alive): stopping threads that hold a Node-API
+ * module is where such modules have crashed processes, so it happens only when it must.
  */
 export class RenderPool {
   private readonly threads: Thread[] = []
