@@ -2,11 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PNG } from 'pngjs'
+import proj4 from 'proj4'
+import { defaultSld } from '../../src-main/ingest/sld'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseXmlElement, type XmlElement } from '../../src-main/ows/xml'
 import { writeGeoTiff } from '../helpers/fixtures-files'
 import { request, useSeededServer, user, type Who } from '../helpers/server'
 import { groundTruth } from '../helpers/truth'
+import { WELLS } from '../helpers/wells'
 import { fileBytes, fileOnDisk, fixturePath, getBytes, uploadLayer } from '../helpers/uploads'
 
 // WMS 1.1.1 and 1.3.0 over uploaded layers: capabilities per caller, maps with their styles, feature info, legends, refusals.
@@ -16,17 +19,8 @@ const { one } = groundTruth(() => t.server)
 const owner = () => user(t.fx.plainUser)
 const PRIVATE = JSON.stringify({ users: {}, groups: {} })
 
-/** Five wells around (11, 0); the style draws deep ones (depth > 10) as red squares, the rest as blue circles, and a green halo disc under each when zoomed in. */
-const wells = JSON.stringify({
-  type: 'FeatureCollection',
-  features: [
-    [10, -1, 'South-west well', 12.5],
-    [12, -1, 'South-east well', 8],
-    [11, 0, 'Centre well', 21.75],
-    [10, 1, 'North-west well', 3],
-    [12, 1, 'North-east well', 17]
-  ].map(([x, y, name, depth]) => ({ type: 'Feature', properties: { name, depth_m: depth }, geometry: { type: 'Point', coordinates: [x, y] } }))
-})
+/** The five wells of test/helpers/wells.ts; the style draws deep ones (depth > 10) as red squares, the rest as blue circles, and a green disc under each when zoomed in. */
+const wells = JSON.stringify(WELLS)
 
 const WELLS_SLD = `<?xml version="1.0" encoding="UTF-8"?>
 <StyledLayerDescriptor version="1.0.0" xmlns="http://www.opengis.net/sld" xmlns:ogc="http://www.opengis.net/ogc">
@@ -51,6 +45,14 @@ const WELLS_SLD = `<?xml version="1.0" encoding="UTF-8"?>
   </UserStyle></NamedLayer>
 </StyledLayerDescriptor>`
 
+/** Three towns with the default point style (drawn from the spatial index alone). */
+const TOWNS: [number, number][] = [
+  [7.5, 46.5],
+  [8.0, 47.0],
+  [9.25, 47.25]
+]
+const towns = JSON.stringify({ type: 'FeatureCollection', features: TOWNS.map((p, i) => ({ type: 'Feature', properties: { n: i }, geometry: { type: 'Point', coordinates: p } })) })
+
 /** A square over (20..30, 20..30). */
 const parcel = JSON.stringify({
   type: 'FeatureCollection',
@@ -70,6 +72,7 @@ let secretName: string
 let demName: string
 let demRampName: string
 let cogName: string
+let townsName: string
 
 async function upload(files: Parameters<typeof uploadLayer>[2], fields: Record<string, string> = {}): Promise<string> {
   const res = await uploadLayer(t.server, owner(), files, fields)
@@ -99,6 +102,7 @@ beforeAll(async () => {
   demName = await upload([fileOnDisk('base_file', dem)])
   demRampName = await upload([fileOnDisk('base_file', dem, 'dem_ramp.tif'), fileBytes('sld_file', 'ramp.sld', DEM_SLD)])
   cogName = await upload([fileOnDisk('base_file', fixturePath('cog-32633.tif'))])
+  townsName = await upload([fileBytes('base_file', 'towns.geojson', towns)])
 }, 60_000)
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -228,6 +232,26 @@ describe('GetMap', () => {
     const png = await image(`version=1.1.1&${wellsMap()}&srs=EPSG:3857&bbox=1124514.4,-100000,1324514.4,100000`)
     expect(pixel(png, 128, 128)).toEqual([255, 0, 0, 255])
     expect(pixel(png, 10, 10)[3]).toBe(0)
+  })
+
+  it('draws a point layer with its default style in EPSG:4326, Web Mercator and UTM, each town where proj4 puts it', async () => {
+    const fill = /name="fill">(#[0-9a-f]{6})</.exec(defaultSld(townsName.split(':')[1]!, 'point'))![1]!
+    const rgb = [1, 3, 5].map((i) => parseInt(fill.slice(i, i + 2), 16))
+    for (const epsg of [4326, 3857, 32632]) {
+      proj4.defs('EPSG:32632', '+proj=utm +zone=32 +datum=WGS84 +units=m +no_defs')
+      const xy = TOWNS.map((p) => (epsg === 4326 ? p : (proj4('EPSG:4326', `EPSG:${epsg}`, p) as [number, number])))
+      const xs = xy.map((p) => p[0])
+      const ys = xy.map((p) => p[1])
+      const pad = (Math.max(...xs) - Math.min(...xs)) * 0.25
+      const box = [Math.min(...xs) - pad, Math.min(...ys) - pad, Math.max(...xs) + pad, Math.max(...ys) + pad]
+      const png = await image(`version=1.1.1&request=GetMap&layers=${townsName}&styles=&format=image/png&transparent=true&width=200&height=200&srs=EPSG:${epsg}&bbox=${box.join(',')}`)
+      for (const [x, y] of xy) {
+        const px = Math.round(((x - box[0]) / (box[2] - box[0])) * 200)
+        const py = Math.round(((box[3] - y) / (box[3] - box[1])) * 200)
+        expect(pixel(png, px, py), `EPSG:${epsg}`).toEqual([...rgb, 255])
+      }
+      expect(pixel(png, 2, 198)[3]).toBe(0)
+    }
   })
 
   it('draws a polygon layer with its default style on BGCOLOR, and several layers bottom first', async () => {

@@ -5,22 +5,14 @@ import { makeTempDir, writePng } from '../helpers/fixtures-files'
 import { writeShapefile } from '../helpers/fixtures-vector'
 import { fixturePath } from '../helpers/uploads'
 import { PNG } from 'pngjs'
+import { WELLS } from '../helpers/wells'
 import { defaultSld } from '../../src-main/ingest/sld'
 import { DEMO_PASSWORD, open, openResource, shot, signIn, useApp } from './app'
 
 const app = useApp(40)
 
-/** Five wells around (11, 0); the fitted view centres on "Centre well", so a click on the middle of the map hits it. */
-const wells = {
-  type: 'FeatureCollection',
-  features: [
-    [10, -1, 'South-west well', 12.5],
-    [12, -1, 'South-east well', 8],
-    [11, 0, 'Centre well', 21.75],
-    [10, 1, 'North-west well', 3],
-    [12, 1, 'North-east well', 17]
-  ].map(([x, y, name, depth]) => ({ type: 'Feature', properties: { name, depth_m: depth }, geometry: { type: 'Point', coordinates: [x, y] } }))
-}
+// The wells (test/helpers/wells.ts): the fitted view centres on "Centre well", so a click on the middle of the map hits it.
+const wells = WELLS
 
 /** Pixels of a screenshot within a few steps of a colour. */
 function pixelsOf(png: Buffer, hex: string): number {
