@@ -66,10 +66,11 @@ export class MapCanvas {
 
   /** Queues a sprite centred on pixel (x, y); skipped when the same sprite is already there or it cannot show. */
   stamp(sprite: Sprite, x: number, y: number): void {
-    const px = Math.round(x)
-    const py = Math.round(y)
-    const reach = spritePixels(sprite).reach
-    if (px + reach < 0 || py + reach < 0 || px - reach >= this.width || py - reach >= this.height) return
+    this.stamper(sprite)(x, y)
+  }
+
+  /** `stamp` for one sprite, its lookups done once (a layer of points stamps the same few sprites many times). */
+  stamper(sprite: Sprite): (x: number, y: number) => void {
     let index = this.spriteIndex.get(sprite)
     if (index === undefined) {
       index = this.sprites.length
@@ -77,21 +78,30 @@ export class MapCanvas {
       this.spriteIndex.set(sprite, index)
       this.seen.push(new Uint8Array((((this.width + 2 * MapCanvas.MARGIN) * (this.height + 2 * MapCanvas.MARGIN)) >> 3) + 1))
     }
+    const id = index
+    const seen = this.seen[id]
+    const reach = spritePixels(sprite).reach
     const m = MapCanvas.MARGIN
-    if (px >= -m && py >= -m && px < this.width + m && py < this.height + m) {
-      const bit = (py + m) * (this.width + 2 * m) + px + m
-      const seen = this.seen[index]
-      if (seen[bit >> 3] & (1 << (bit & 7))) return
-      seen[bit >> 3] |= 1 << (bit & 7)
+    const { width, height } = this
+    const stride = width + 2 * m
+    return (x, y) => {
+      const px = Math.round(x)
+      const py = Math.round(y)
+      if (px + reach < 0 || py + reach < 0 || px - reach >= width || py - reach >= height) return
+      if (px >= -m && py >= -m && px < width + m && py < height + m) {
+        const bit = (py + m) * stride + px + m
+        if (seen[bit >> 3] & (1 << (bit & 7))) return
+        seen[bit >> 3] |= 1 << (bit & 7)
+      }
+      if (this.queued + 3 > this.queue.length) {
+        const grown = new Int32Array(this.queue.length * 2)
+        grown.set(this.queue)
+        this.queue = grown
+      }
+      this.queue[this.queued++] = id
+      this.queue[this.queued++] = px
+      this.queue[this.queued++] = py
     }
-    if (this.queued + 3 > this.queue.length) {
-      const grown = new Int32Array(this.queue.length * 2)
-      grown.set(this.queue)
-      this.queue = grown
-    }
-    this.queue[this.queued++] = index
-    this.queue[this.queued++] = px
-    this.queue[this.queued++] = py
   }
 
   /**
@@ -108,16 +118,26 @@ export class MapCanvas {
     // Premultiplied colour and coverage accumulated from the top stamp down.
     const acc = new Uint8ClampedArray(width * height * 4)
     const all = this.sprites.map(spritePixels)
+    // Each sprite pixel as an offset in the canvas's pixel array, for stamps that lie wholly inside.
+    const deltas = all.map((p) => Int32Array.from(p.dx, (dx, k) => (p.dy[k] * width + dx) * 4))
     const queue = this.queue
     for (let q = this.queued - 3; q >= 0; q -= 3) {
-      const { dx, dy, word, alpha } = all[queue[q]]
+      const sprite = queue[q]
+      const { dx, dy, word, alpha, reach } = all[sprite]
       const x = queue[q + 1]
       const y = queue[q + 2]
+      const inside = x - reach >= 0 && y - reach >= 0 && x + reach < width && y + reach < height
+      const delta = deltas[sprite]
+      const base = (y * width + x) * 4
       for (let k = 0; k < dx.length; k++) {
-        const tx = x + dx[k]
-        const ty = y + dy[k]
-        if (tx < 0 || ty < 0 || tx >= width || ty >= height) continue
-        const d = (ty * width + tx) * 4
+        let d: number
+        if (inside) d = base + delta[k]
+        else {
+          const tx = x + dx[k]
+          const ty = y + dy[k]
+          if (tx < 0 || ty < 0 || tx >= width || ty >= height) continue
+          d = (ty * width + tx) * 4
+        }
         const covered = acc[d + 3]
         if (covered === 255) continue
         const w = word[k]
