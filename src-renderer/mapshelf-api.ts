@@ -68,7 +68,8 @@ export const uploadFinal = (id: number) => client.request<UploadStepReply>('GET'
 export const uploadSrs = (id: number, srs: string) => client.request<UploadStepReply>('POST', '/upload/srs', { query: { id }, form: { srs } })
 /** For an upload waiting for its CRS: its coordinates' range, whether they are degrees, and likely CRSs. */
 export interface CrsHints {
-  extent: LonLatBox | null
+  /** [minx, miny, maxx, maxy] in the file's own (unknown) coordinates. */
+  extent: [number, number, number, number] | null
   degrees: boolean | null
   suggestions: { epsg: number; name: string; reason: string }[]
 }
