@@ -108,8 +108,6 @@ async function uploadPoints(url: string, token: string, points: number, log: (li
 interface PanResult {
   intervals: number[]
   seconds: number
-  features: number
-  sampled: string | null
 }
 
 /** Pans the map by mouse drags for `seconds`, recording requestAnimationFrame intervals meanwhile. */
@@ -139,13 +137,7 @@ async function panMap(page: Page, seconds: number): Promise<PanResult> {
   }
   const frames = (await page.evaluate('(() => { window.__recording = false; return window.__frames })()')) as number[]
   const intervals = frames.slice(1).map((t, i) => t - frames[i]!)
-  const drawn = page.locator('[data-testid="layer-features"]')
-  return {
-    intervals,
-    seconds: (frames[frames.length - 1]! - frames[0]!) / 1000,
-    features: Number(await drawn.getAttribute('data-feature-count')),
-    sampled: await drawn.getAttribute('data-sampled')
-  }
+  return { intervals, seconds: (frames[frames.length - 1]! - frames[0]!) / 1000 }
 }
 
 export async function guiBench(opts: GuiBenchOptions = {}): Promise<{ rows: GuiBenchRow[]; markdown: string }> {
@@ -201,13 +193,18 @@ export async function guiBench(opts: GuiBenchOptions = {}): Promise<{ rows: GuiB
     const page = await context.newPage()
     await page.goto(`${url}/#/maps/new?layer=${pk}`)
     await page.waitForSelector('[data-testid="map-view"][data-view-state="loaded"]')
-    await page.waitForFunction(() => Number(document.querySelector('[data-testid="layer-features"]')?.getAttribute('data-feature-count') ?? 0) > 0, undefined, { timeout: 60_000 })
+    // Layers are drawn by the server's WMS: wait for the first map image of the layer.
+    await page.waitForSelector('[data-testid="map-layer"][data-status="ready"]', { timeout: 60_000 })
+    let images = 0
+    page.on('response', (response) => {
+      if (/[?&]REQUEST=GetMap/i.test(response.url()) && response.status() === 200) images++
+    })
     const pan = await panMap(page, panSeconds)
     await context.close()
     const frameMedian = median(pan.intervals)
     const frameP95 = percentile(pan.intervals, 0.95)
     const fps = pan.intervals.length / pan.seconds
-    const detail = `${pan.intervals.length} frames in ${pan.seconds.toFixed(1)} s of mouse-drag panning; ${pan.features.toLocaleString()} of ${points.toLocaleString()} points drawn in view${pan.sampled === 'true' ? ' (server-sampled)' : ''}`
+    const detail = `${pan.intervals.length} frames in ${pan.seconds.toFixed(1)} s of mouse-drag panning; the layer drawn by the server's WMS, ${images} map image${images === 1 ? '' : 's'} drawn and loaded during the pan`
     rows.push({ name: `Map pan, ${points.toLocaleString()}-point layer: frames per second`, value: Number(fps.toFixed(1)), unit: 'fps', target: '>= 30 fps', pass: fps >= 30, detail })
     rows.push({ name: 'Map pan: median frame time', value: Number(frameMedian.toFixed(1)), unit: 'ms', target: '<= 33.3 ms', pass: frameMedian <= 1000 / 30, detail: '' })
     rows.push({ name: 'Map pan: p95 frame time', value: Number(frameP95.toFixed(1)), unit: 'ms', target: '<= 33.3 ms', pass: frameP95 <= 1000 / 30, detail: '' })
