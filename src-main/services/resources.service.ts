@@ -140,8 +140,12 @@ export function createResourceService(deps: { db: Db; config: Config; system: Sy
     const fullText = query.search !== null && query.search.fields.length === 0
     const broad = fullText || extras.extent !== undefined
     const deep = (query.page - 1) * query.pageSize >= DEEP_OFFSET
+    // A plain listing in the default order walks the browse index: with a type condition (the
+    // typed endpoints) SQLite 3.53 prefers a skip-scan of the audience index and sorts every
+    // matching row (/api/v2/layers page 1 took ~200 ms at 100,000 resources; 0.1 ms this way).
+    const plain = query.filters.length === 0 && query.search === null && extras.extent === undefined && extras.favorite === undefined
     const spec: ListingSpec = {
-      from: fullText && query.sort.length === 0 ? browse(from) : from,
+      from: (fullText || plain) && query.sort.length === 0 ? browse(from) : from,
       key: 'r.id',
       conditions: queryConditions(endpoint, caller, query, extras, deep ? 'set' : 'probe'),
       orderBy,
